@@ -1,0 +1,59 @@
+import { z } from '@hono/zod-openapi';
+import type { ZodType } from 'zod';
+import { ErrorBody } from '../schemas.js';
+
+/** What each error status means on this API (the OpenAPI response descriptions). */
+const ERROR_DESCRIPTIONS = {
+  400: 'Malformed JSON (`malformed_json`) or a cursor this service did not issue (`invalid_cursor`)',
+  404: 'No such resource (`not_found`)',
+  409: 'The id exists with a different request (`idempotency_conflict`)',
+  413: 'Body too large (`payload_too_large`)',
+  415: 'Body is not application/json (`unsupported_media_type`)',
+  422: 'Invalid request; `details` lists each field (`validation_failed`)',
+  503: 'Briefly unavailable; retry the same request after Retry-After (`service_unavailable`)',
+} as const;
+type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
+
+const errorContent = { 'application/json': { schema: ErrorBody } };
+const RetryAfterHeader = z.object({
+  'Retry-After': z.number().int().min(1).openapi({ description: 'Seconds to wait before retrying' }),
+});
+
+export function jsonResponse<T extends ZodType>(description: string, schema: T) {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+/** A JSON response that also carries a Location header. */
+export function jsonResponseWithLocation<T extends ZodType>(
+  description: string,
+  schema: T,
+  location: string,
+) {
+  const headers = z.object({ Location: z.string().openapi({ description: location }) });
+  return { ...jsonResponse(description, schema), headers };
+}
+
+/** Error responses for a route, all referencing the one Error schema. */
+export function errorResponses<S extends ErrorStatus>(...statuses: S[]) {
+  const responses = {} as Record<
+    S,
+    { description: string; content: typeof errorContent; headers?: typeof RetryAfterHeader }
+  >;
+  for (const status of statuses) {
+    responses[status] = {
+      description: ERROR_DESCRIPTIONS[status],
+      content: errorContent,
+      ...(status === 503 ? { headers: RetryAfterHeader } : {}),
+    };
+  }
+  return responses;
+}
+
+/** The body of a JSON route as documented (the jsonBody middleware enforces the media type). */
+export function jsonRequest<T extends ZodType>(schema: T, description?: string) {
+  return {
+    required: true,
+    content: { 'application/json': { schema } },
+    ...(description === undefined ? {} : { description }),
+  };
+}

@@ -1,0 +1,103 @@
+import { createRoute } from '@hono/zod-openapi';
+import { type Transfer, TransferStatus } from '../../../shared/domain/ledger.js';
+import type { IngestService, SubmitOutcome } from '../../../shared/services/ingest-service.js';
+import type { IngestApp } from '../env.js';
+import {
+  type ApiError,
+  idempotencyConflict,
+  notFound,
+  serviceUnavailable,
+  validationFailed,
+} from '../errors.js';
+import { BODY_BYTES_MAX, jsonBody } from '../middleware.js';
+import { IdParams, TransferBody, TransferHeaders, TransferView } from '../schemas.js';
+import { transferRequestOf, transferView } from '../views.js';
+import { errorResponses, jsonRequest, jsonResponse, jsonResponseWithLocation } from './responses.js';
+
+const submitTransfer = createRoute({
+  method: 'post',
+  path: '/v1/transfers',
+  tags: ['transfers'],
+  summary: 'Submit a transfer (idempotent on id)',
+  description:
+    'Recorded and queued: 202 with status ACCEPTED. The ledger posts or rejects it later (GET shows which). ' +
+    'Repeating the same request answers its current state; the same id with a different body is a 409.',
+  middleware: [jsonBody({ maxBytes: BODY_BYTES_MAX, literals: 'reject' })],
+  request: { headers: TransferHeaders, body: jsonRequest(TransferBody) },
+  responses: {
+    202: jsonResponseWithLocation(
+      'Accepted (or accepted before and not yet final)',
+      TransferView,
+      'Where to follow it: /v1/transfers/{id}',
+    ),
+    200: jsonResponseWithLocation(
+      'Submitted before and already final (POSTED or REJECTED)',
+      TransferView,
+      'The transfer: /v1/transfers/{id}',
+    ),
+    ...errorResponses(400, 409, 413, 415, 422, 503),
+  },
+});
+
+const getTransfer = createRoute({
+  method: 'get',
+  path: '/v1/transfers/{id}',
+  tags: ['transfers'],
+  summary: 'Read a transfer and its status',
+  request: { params: IdParams },
+  responses: { 200: jsonResponse('The transfer', TransferView), ...errorResponses(404, 503) },
+});
+
+export type SubmitAnswer =
+  | { readonly ok: true; readonly httpStatus: 200 | 202; readonly transfer: Transfer }
+  | { readonly ok: false; readonly error: ApiError };
+
+/** How a submit outcome answers, for POST /v1/transfers and for each batch item alike. */
+export function submitAnswer(outcome: SubmitOutcome): SubmitAnswer {
+  switch (outcome.kind) {
+    case 'accepted':
+      return { ok: true, httpStatus: 202, transfer: outcome.transfer };
+    case 'existing':
+      return {
+        ok: true,
+        httpStatus: outcome.transfer.status === TransferStatus.ACCEPTED ? 202 : 200,
+        transfer: outcome.transfer,
+      };
+    case 'conflict':
+      return { ok: false, error: idempotencyConflict('transfer', outcome.existing.id) };
+    case 'unavailable':
+      return {
+        ok: false,
+        error: serviceUnavailable(
+          `transfer ${outcome.transfer.id} is recorded but not yet queued: retry the same request`,
+        ),
+      };
+    case 'unrecorded':
+      return {
+        ok: false,
+        error: serviceUnavailable(`transfer ${outcome.id} could not be recorded: retry the same request`),
+      };
+  }
+}
+
+export function registerTransferRoutes(app: IngestApp, service: IngestService): void {
+  app.openapi(submitTransfer, async (c) => {
+    const body = c.req.valid('json');
+    const key = c.req.valid('header')['Idempotency-Key'];
+    if (key !== undefined && key !== body.id) {
+      throw validationFailed([{ path: 'headers.Idempotency-Key', message: 'must equal the body id' }]);
+    }
+    c.set('transferId', body.id);
+    const answer = submitAnswer(await service.submitTransfer(transferRequestOf(body)));
+    if (!answer.ok) throw answer.error;
+    return c.json(transferView(answer.transfer), answer.httpStatus, { Location: `/v1/transfers/${body.id}` });
+  });
+
+  app.openapi(getTransfer, async (c) => {
+    const { id } = c.req.valid('param');
+    c.set('transferId', id);
+    const transfer = await service.getTransfer(id);
+    if (transfer === undefined) throw notFound(`transfer ${id} not found`);
+    return c.json(transferView(transfer), 200);
+  });
+}

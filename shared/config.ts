@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/**
+ * Runtime configuration, parsed once at cold start. A missing or malformed variable fails the
+ * start (not the hundredth request).
+ *
+ * Endpoints follow the AWS SDK's own convention: `AWS_ENDPOINT_URL` for every service (LocalStack),
+ * or `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_KINESIS` per service (the embedded emulators).
+ */
+const ResourceName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9._-]+$/, 'must be a DynamoDB/Kinesis resource name');
+const Region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like an AWS region, e.g. us-east-2');
+const Url = z.url().max(2048);
+
+export const RuntimeEnv = z.object({
+  LEDGER_TABLE_NAME: ResourceName,
+  TRANSFER_STREAM_NAME: ResourceName,
+  AWS_REGION: Region,
+  /** The region this deployment writes as (an account's homeRegion). Defaults to AWS_REGION. */
+  LEDGER_REGION: Region.optional(),
+  AWS_ENDPOINT_URL: Url.optional(),
+  AWS_ENDPOINT_URL_DYNAMODB: Url.optional(),
+  AWS_ENDPOINT_URL_KINESIS: Url.optional(),
+});
+export type RuntimeEnv = z.infer<typeof RuntimeEnv>;
+
+export interface RuntimeConfig {
+  readonly tableName: string;
+  readonly streamName: string;
+  /** Region the SDK clients talk to. */
+  readonly awsRegion: string;
+  /** Region this deployment writes as: only accounts homed here are written by this consumer. */
+  readonly ledgerRegion: string;
+  readonly dynamodbEndpoint: string | undefined;
+  readonly kinesisEndpoint: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses configuration from an environment map (process.env by default). Throws ConfigError. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): RuntimeConfig {
+  const parsed = RuntimeEnv.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    tableName: e.LEDGER_TABLE_NAME,
+    streamName: e.TRANSFER_STREAM_NAME,
+    awsRegion: e.AWS_REGION,
+    ledgerRegion: e.LEDGER_REGION ?? e.AWS_REGION,
+    dynamodbEndpoint: e.AWS_ENDPOINT_URL_DYNAMODB ?? e.AWS_ENDPOINT_URL,
+    kinesisEndpoint: e.AWS_ENDPOINT_URL_KINESIS ?? e.AWS_ENDPOINT_URL,
+  };
+}

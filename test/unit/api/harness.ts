@@ -1,0 +1,90 @@
+import { createApp, type IngestApp } from '../../../functions/ingest-api/app.js';
+import type { AccessLine, AppLog } from '../../../functions/ingest-api/logging.js';
+import { IngestService } from '../../../shared/services/ingest-service.js';
+import { InMemoryLedger } from '../../helpers/in-memory-ledger.js';
+
+export const REGION = 'eu-west-1';
+const START = Date.parse('2025-03-01T09:00:00.000Z');
+
+/** Everything a route test needs: the app over an in-memory ledger, a fake clock and a captured log. */
+export interface TestApi {
+  readonly app: IngestApp;
+  readonly ledger: InMemoryLedger;
+  readonly access: AccessLine[];
+  readonly unexpected: unknown[];
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** POST with the body text exactly as given (for literals JSON.stringify cannot write). */
+  postRaw(path: string, text: string, headers?: Record<string, string>): Promise<Response>;
+  get(path: string): Promise<Response>;
+}
+
+/**
+ * Builds the API over a fresh in-memory ledger. The service's clock is fake: `sleep` advances it,
+ * so waiting for an account that never opens ends at once.
+ */
+export function createTestApi(
+  service?: (ledger: InMemoryLedger, deps: ServiceClock) => IngestService,
+): TestApi {
+  let nowMs = START;
+  const clock: ServiceClock = {
+    now: () => new Date(nowMs),
+    sleep: async (ms) => {
+      nowMs += ms;
+    },
+  };
+  const ledger = new InMemoryLedger({ region: REGION, now: clock.now });
+  const access: AccessLine[] = [];
+  const unexpected: unknown[] = [];
+  const log: AppLog = { access: (line) => access.push(line), unexpected: (error) => unexpected.push(error) };
+  const svc =
+    service?.(ledger, clock) ??
+    new IngestService({ reader: ledger, recorder: ledger, queue: ledger, region: REGION, ...clock });
+  const app = createApp(svc, { log });
+  const postRaw = async (path: string, text: string, headers: Record<string, string> = {}) =>
+    app.request(path, {
+      method: 'POST',
+      body: text,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+  return {
+    app,
+    ledger,
+    access,
+    unexpected,
+    postRaw,
+    post: (path, body, headers) => postRaw(path, JSON.stringify(body), headers),
+    get: async (path) => app.request(path),
+  };
+}
+
+export interface ServiceClock {
+  readonly now: () => Date;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** A valid transfer body; override any field. */
+export function transferBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: 'tx-1',
+    debitAccountId: 'acct-alice',
+    creditAccountId: 'acct-bob',
+    amount: '1250',
+    currency: 'EUR',
+    ...overrides,
+  };
+}
+
+/** Opens two EUR accounts directly in the ledger, alice with `aliceOverdraft` minor units of overdraft. */
+export function seedAccounts(ledger: InMemoryLedger, aliceOverdraft = 100_000n): void {
+  ledger.openAccount({ id: 'acct-alice', currency: 'EUR', overdraftLimit: aliceOverdraft });
+  ledger.openAccount({ id: 'acct-bob', currency: 'EUR', overdraftLimit: 0n });
+}
+
+export interface ErrorJson {
+  error: { code: string; message: string; details?: { path: string; message: string }[] };
+}
+
+export async function errorOf(res: Response): Promise<ErrorJson['error']> {
+  const body = (await res.json()) as ErrorJson;
+  return body.error;
+}

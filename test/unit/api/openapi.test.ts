@@ -1,0 +1,152 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { openApiDocument } from '../../../functions/ingest-api/app.js';
+import { createTestApi } from './harness.js';
+
+type Json = Record<string, unknown>;
+
+async function fetchDocument(): Promise<Json> {
+  const res = await createTestApi().get('/openapi.json');
+  expect(res.status).toBe(200);
+  return (await res.json()) as Json;
+}
+
+/** Follows a local $ref ("#/components/schemas/X") or returns the schema itself. */
+function resolve(doc: Json, schema: unknown): Json {
+  const ref = (schema as { $ref?: string }).$ref;
+  if (ref === undefined) return schema as Json;
+  const name = ref.replace('#/components/schemas/', '');
+  return ((doc.components as Json).schemas as Json)[name] as Json;
+}
+
+function operation(doc: Json, path: string, method: string): Json {
+  const op = ((doc.paths as Json)[path] as Json | undefined)?.[method];
+  expect(op, `${method.toUpperCase()} ${path}`).toBeDefined();
+  return op as Json;
+}
+
+function requestSchema(doc: Json, path: string): Json {
+  const body = operation(doc, path, 'post').requestBody as Json;
+  return resolve(doc, ((body.content as Json)['application/json'] as Json).schema);
+}
+
+function responseSchema(doc: Json, path: string, method: string, status: string): Json {
+  const response = (operation(doc, path, method).responses as Json)[status] as Json;
+  return resolve(doc, ((response.content as Json)['application/json'] as Json).schema);
+}
+
+function property(doc: Json, schema: Json, name: string): Json {
+  return resolve(doc, (schema.properties as Json)[name]);
+}
+
+const stringOrInteger = {
+  anyOf: [expect.objectContaining({ type: 'string' }), expect.objectContaining({ type: 'integer' })],
+};
+
+describe('GET /openapi.json', () => {
+  it('is an OpenAPI 3.1 document', async () => {
+    const doc = await fetchDocument();
+    expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
+    expect(doc.info).toMatchObject({ title: expect.any(String), version: '1.0.0' });
+  });
+
+  it('has every route with its methods', async () => {
+    const doc = await fetchDocument();
+    const methods = Object.fromEntries(
+      Object.entries(doc.paths as Json).map(([path, item]) => [path, Object.keys(item as Json).sort()]),
+    );
+    expect(methods).toEqual({
+      '/health': ['get'],
+      '/v1/accounts': ['post'],
+      '/v1/accounts/{id}': ['get'],
+      '/v1/accounts/{id}/transfers': ['get'],
+      '/v1/transfers': ['post'],
+      '/v1/transfers/{id}': ['get'],
+      '/v1/transfers/batch': ['post'],
+    });
+  });
+
+  it('types request money as string or integer and response money as string', async () => {
+    const doc = await fetchDocument();
+    expect(property(doc, requestSchema(doc, '/v1/transfers'), 'amount')).toMatchObject(stringOrInteger);
+    expect(property(doc, requestSchema(doc, '/v1/accounts'), 'overdraftLimit')).toMatchObject(
+      stringOrInteger,
+    );
+
+    const account = responseSchema(doc, '/v1/accounts/{id}', 'get', '200');
+    for (const field of ['balance', 'overdraftLimit'])
+      expect(property(doc, account, field).type).toBe('string');
+    expect(property(doc, account, 'version').type).toBe('integer');
+    const transfer = responseSchema(doc, '/v1/transfers/{id}', 'get', '200');
+    expect(property(doc, transfer, 'amount').type).toBe('string');
+    const page = responseSchema(doc, '/v1/accounts/{id}/transfers', 'get', '200');
+    const entry = resolve(doc, property(doc, page, 'data').items);
+    for (const field of ['amount', 'balanceAfter']) expect(property(doc, entry, field).type).toBe('string');
+  });
+
+  it('documents the batch body with the real item schema, bounded to 1..500', async () => {
+    const doc = await fetchDocument();
+    const batch = requestSchema(doc, '/v1/transfers/batch');
+    const transfers = property(doc, batch, 'transfers');
+    expect(transfers).toMatchObject({ type: 'array', minItems: 1, maxItems: 500 });
+    expect(resolve(doc, transfers.items)).toEqual(requestSchema(doc, '/v1/transfers'));
+    expect(Object.keys(operation(doc, '/v1/transfers/batch', 'post').responses as Json)).toContain('202');
+  });
+
+  it('makes request bodies strict and bounds their strings', async () => {
+    const doc = await fetchDocument();
+    const transfer = requestSchema(doc, '/v1/transfers');
+    expect(transfer.additionalProperties).toBe(false);
+    expect(property(doc, transfer, 'id')).toMatchObject({
+      type: 'string',
+      pattern: '^[A-Za-z0-9._:-]{1,64}$',
+    });
+    expect(property(doc, transfer, 'reference')).toMatchObject({ maxLength: 128 });
+    expect(property(doc, transfer, 'metadata')).toMatchObject({ maxProperties: 16 });
+  });
+
+  it('references the one Error schema from every error response', async () => {
+    const doc = await fetchDocument();
+    let errorResponses = 0;
+    for (const [path, item] of Object.entries(doc.paths as Json)) {
+      for (const [method, op] of Object.entries(item as Json)) {
+        for (const [status, response] of Object.entries((op as Json).responses as Json)) {
+          if (Number(status) < 400) continue;
+          const schema = (((response as Json).content as Json)['application/json'] as Json).schema;
+          expect(schema, `${method} ${path} ${status}`).toEqual({ $ref: '#/components/schemas/Error' });
+          errorResponses++;
+        }
+      }
+    }
+    expect(errorResponses).toBeGreaterThan(15);
+    const error = resolve(doc, { $ref: '#/components/schemas/Error' });
+    expect(error.required).toEqual(['error']);
+  });
+
+  it('documents the statement query and the Idempotency-Key header', async () => {
+    const doc = await fetchDocument();
+    const statement = operation(doc, '/v1/accounts/{id}/transfers', 'get').parameters as Json[];
+    expect(statement).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'id', in: 'path', required: true }),
+        expect.objectContaining({
+          name: 'limit',
+          in: 'query',
+          schema: expect.objectContaining({ type: 'integer', minimum: 1, maximum: 100 }),
+        }),
+        expect.objectContaining({ name: 'cursor', in: 'query' }),
+      ]),
+    );
+    const submit = operation(doc, '/v1/transfers', 'post').parameters as Json[];
+    expect(submit).toEqual([
+      expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }),
+    ]);
+  });
+
+  it('is what docs/openapi.json holds (run `npm run openapi` after changing a route)', async () => {
+    const onDisk = JSON.parse(
+      await readFile(new URL('../../../docs/openapi.json', import.meta.url), 'utf8'),
+    ) as Json;
+    expect(onDisk).toEqual(openApiDocument(createTestApi().app));
+  });
+});

@@ -1,0 +1,135 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  type DynamoDBClient,
+  type TableDescription,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
+import { ledgerTableDefinition, TTL_ATTRIBUTE } from '../../shared/adapters/ledger-table.js';
+import { LocalStackError } from './errors.js';
+import { abortableSleep } from './timing.js';
+
+export const TABLE_ACTIVE_TIMEOUT_MS = 60_000;
+export const STREAM_ACTIVE_TIMEOUT_MS = 60_000;
+const STATUS_POLL_MS = 100;
+
+export interface EnsuredTable {
+  readonly created: boolean;
+  /** `unsupported`: the emulator refused UpdateTimeToLive; items then never expire. */
+  readonly ttl: 'enabled' | 'unsupported';
+}
+
+export interface EnsuredStream {
+  readonly created: boolean;
+  readonly streamArn: string;
+  /** Open shards; may differ from the requested count when the stream already existed. */
+  readonly shardCount: number;
+}
+
+/**
+ * Creates the ledger table from `ledgerTableDefinition` when missing, waits until it (and its
+ * indexes) are ACTIVE, and enables TTL on `expiresAt`. Idempotent; safe to race with itself.
+ */
+export async function ensureTable(dynamodb: DynamoDBClient, tableName: string): Promise<EnsuredTable> {
+  let created = false;
+  if ((await describeTable(dynamodb, tableName)) === undefined) {
+    try {
+      await dynamodb.send(new CreateTableCommand(ledgerTableDefinition(tableName)));
+      created = true;
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ResourceInUseException') throw error;
+    }
+  }
+  await waitForTableActive(dynamodb, tableName);
+  return { created, ttl: await enableTtl(dynamodb, tableName) };
+}
+
+async function describeTable(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+): Promise<TableDescription | undefined> {
+  try {
+    return (await dynamodb.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+    throw error;
+  }
+}
+
+async function waitForTableActive(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
+  const deadline = Date.now() + TABLE_ACTIVE_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const table = await describeTable(dynamodb, tableName);
+    const indexes = table?.GlobalSecondaryIndexes ?? [];
+    if (table?.TableStatus === 'ACTIVE' && indexes.every((index) => index.IndexStatus === 'ACTIVE')) return;
+    await abortableSleep(STATUS_POLL_MS);
+  }
+  throw new LocalStackError(`table ${tableName} not ACTIVE within ${TABLE_ACTIVE_TIMEOUT_MS / 1000} s`);
+}
+
+async function enableTtl(dynamodb: DynamoDBClient, tableName: string): Promise<EnsuredTable['ttl']> {
+  try {
+    const current = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    const status = current.TimeToLiveDescription?.TimeToLiveStatus;
+    if (status === 'ENABLED' || status === 'ENABLING') return 'enabled';
+    await dynamodb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      }),
+    );
+    return 'enabled';
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name === 'UnknownOperationException' || name === 'ValidationException') return 'unsupported';
+    throw error;
+  }
+}
+
+/** Creates the stream when missing and waits until it is ACTIVE. Idempotent; never reshards. */
+export async function ensureStream(
+  kinesis: KinesisClient,
+  streamName: string,
+  shardCount: number,
+): Promise<EnsuredStream> {
+  let created = false;
+  if ((await describeStream(kinesis, streamName)) === undefined) {
+    try {
+      await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
+      created = true;
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ResourceInUseException') throw error;
+    }
+  }
+  const deadline = Date.now() + STREAM_ACTIVE_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const summary = await describeStream(kinesis, streamName);
+    if (summary?.status === 'ACTIVE') return { created, streamArn: summary.arn, shardCount: summary.shards };
+    await abortableSleep(STATUS_POLL_MS);
+  }
+  throw new LocalStackError(`stream ${streamName} not ACTIVE within ${STREAM_ACTIVE_TIMEOUT_MS / 1000} s`);
+}
+
+async function describeStream(
+  kinesis: KinesisClient,
+  streamName: string,
+): Promise<{ status: string; arn: string; shards: number } | undefined> {
+  try {
+    const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    const summary = out.StreamDescriptionSummary;
+    return {
+      status: summary?.StreamStatus ?? 'UNKNOWN',
+      arn: summary?.StreamARN ?? '',
+      shards: summary?.OpenShardCount ?? 0,
+    };
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+    throw error;
+  }
+}
