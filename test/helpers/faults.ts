@@ -1,3 +1,4 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient, PutRecordsRequestEntry, PutRecordsResultEntry } from '@aws-sdk/client-kinesis';
 
 /**
@@ -67,6 +68,41 @@ export function throttleDynamoWrites(
       return next(args);
     },
     { step: 'initialize', name: 'throttleDynamoWrites' },
+  );
+  return { injected: () => injected };
+}
+
+/**
+ * Test tooling only: makes a real DynamoDB client's TransactWriteItems calls chosen by
+ * `shouldCancel` fail as DynamoDB does when another transaction holds one of their items: a
+ * TransactionCanceledException with one reason per action, TransactionConflict on one of them and
+ * None on the others. Nothing is sent, so nothing is written.
+ */
+export function cancelTransactions(
+  client: { middlewareStack: { add: KinesisClient['middlewareStack']['add'] } },
+  shouldCancel: (call: number, input: unknown) => boolean,
+): { injected: () => number } {
+  let injected = 0;
+  let calls = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'TransactWriteItemsCommand') return next(args);
+      calls++;
+      if (!shouldCancel(calls, args.input)) return next(args);
+      injected++;
+      const actions = (args.input as { TransactItems?: unknown[] }).TransactItems ?? [];
+      const culprit = calls % Math.max(1, actions.length);
+      throw new TransactionCanceledException({
+        message: 'Transaction cancelled, please refer cancellation reasons for specific reasons (injected)',
+        $metadata: { httpStatusCode: 400 },
+        CancellationReasons: actions.map((_, i) =>
+          i === culprit
+            ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item (injected)' }
+            : { Code: 'None' },
+        ),
+      });
+    },
+    { step: 'initialize', name: 'cancelTransactions' },
   );
   return { injected: () => injected };
 }

@@ -60,12 +60,14 @@ describe('JWT auth', () => {
     }
   });
 
-  it('protects every route but GET /health', () => {
-    const routes = Object.values(resourcesOf(primary, 'AWS::ApiGatewayV2::Route'));
-    expect(routes).toHaveLength(3);
-    for (const route of routes) {
-      const expected = route.Properties?.RouteKey === 'GET /health' ? 'NONE' : 'JWT';
-      expect(route.Properties?.AuthorizationType).toBe(expected);
+  it('protects every route but GET /health, in both regions', () => {
+    for (const t of regional()) {
+      const routes = Object.values(resourcesOf(t, 'AWS::ApiGatewayV2::Route'));
+      expect(routes).toHaveLength(3);
+      for (const route of routes) {
+        const expected = route.Properties?.RouteKey === 'GET /health' ? 'NONE' : 'JWT';
+        expect(route.Properties?.AuthorizationType).toBe(expected);
+      }
     }
   });
 });

@@ -13,12 +13,19 @@ import {
 } from '../schemas.js';
 import { accountSpecOf, accountView, statementEntryView } from '../views.js';
 import { errorResponses, jsonRequest, jsonResponse, jsonResponseWithLocation } from './responses.js';
+import { AUTHENTICATED } from './security.js';
 
 const openAccount = createRoute({
   method: 'post',
   path: '/v1/accounts',
   tags: ['accounts'],
+  operationId: 'openAccount',
   summary: 'Open an account (idempotent on id)',
+  description:
+    'The ledger consumer opens it (accounts are written in their stream partition only); the answer waits ' +
+    'for that, briefly: 201 once open, 200 for the same request again, 409 for another body under the id, ' +
+    '503 with Retry-After if the wait ended first (send the same request again).',
+  security: AUTHENTICATED,
   middleware: [jsonBody({ maxBytes: BODY_BYTES_MAX, literals: 'reject' })],
   request: { body: jsonRequest(OpenAccountBody) },
   responses: {
@@ -32,7 +39,10 @@ const getAccount = createRoute({
   method: 'get',
   path: '/v1/accounts/{id}',
   tags: ['accounts'],
+  operationId: 'getAccount',
   summary: 'Read an account',
+  description: 'Balance and version as of the last posting applied (strongly consistent read).',
+  security: AUTHENTICATED,
   request: { params: IdParams },
   responses: { 200: jsonResponse('The account', AccountView), ...errorResponses(404, 503) },
 });
@@ -41,7 +51,10 @@ const listStatement = createRoute({
   method: 'get',
   path: '/v1/accounts/{id}/transfers',
   tags: ['accounts'],
+  operationId: 'listAccountTransfers',
   summary: "The account's posted transfers, newest first",
+  description: 'One statement entry per posted transfer touching the account, with the balance after it.',
+  security: AUTHENTICATED,
   request: { params: IdParams, query: StatementQuery },
   responses: {
     200: jsonResponse('One page of the statement', StatementPageView),

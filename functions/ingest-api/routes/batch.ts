@@ -15,6 +15,7 @@ import {
 } from '../schemas.js';
 import { transferRequestOf, transferView } from '../views.js';
 import { errorResponses, jsonRequest, jsonResponse } from './responses.js';
+import { AUTHENTICATED } from './security.js';
 import { submitAnswer } from './transfers.js';
 
 export const BATCH_PATH = '/v1/transfers/batch';
@@ -30,7 +31,9 @@ export function registerBatchRoute(app: IngestApp, service: IngestService): void
     method: 'post',
     path: BATCH_PATH,
     tags: ['transfers'],
+    operationId: 'submitTransferBatch',
     summary: 'Submit up to 500 transfers at once',
+    security: AUTHENTICATED,
     description:
       'Always 202 once the envelope is valid: `results` has one entry per item, in input order, each with ' +
       'the status and httpStatus that POST /v1/transfers would have answered for it.',

@@ -10,13 +10,22 @@ const ERROR_DESCRIPTIONS = {
   413: 'Body too large (`payload_too_large`)',
   415: 'Body is not application/json (`unsupported_media_type`)',
   422: 'Invalid request; `details` lists each field (`validation_failed`)',
+  500: 'Unexpected error (`internal_error`); logged without the request, safe to retry with the same id',
   503: 'Briefly unavailable; retry the same request after Retry-After (`service_unavailable`)',
 } as const;
+/** Location values: a route and an identifier of at most 64 characters. */
+const LOCATION_LENGTH_MAX = 128;
+/** Retry-After is a few seconds (errors.ts RETRY_AFTER_SECONDS); documented with a generous ceiling. */
+const RETRY_AFTER_SECONDS_MAX = 3_600;
 type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 
 const errorContent = { 'application/json': { schema: ErrorBody } };
 const RetryAfterHeader = z.object({
-  'Retry-After': z.number().int().min(1).openapi({ description: 'Seconds to wait before retrying' }),
+  'Retry-After': z.number().int().min(1).openapi({
+    description: 'Seconds to wait before retrying',
+    format: 'int32',
+    maximum: RETRY_AFTER_SECONDS_MAX,
+  }),
 });
 
 export function jsonResponse<T extends ZodType>(description: string, schema: T) {
@@ -29,17 +38,19 @@ export function jsonResponseWithLocation<T extends ZodType>(
   schema: T,
   location: string,
 ) {
-  const headers = z.object({ Location: z.string().openapi({ description: location }) });
+  const headers = z.object({
+    Location: z.string().openapi({ description: location, maxLength: LOCATION_LENGTH_MAX }),
+  });
   return { ...jsonResponse(description, schema), headers };
 }
 
-/** Error responses for a route, all referencing the one Error schema. */
-export function errorResponses<S extends ErrorStatus>(...statuses: S[]) {
+/** Error responses for a route (and 500, which any route may answer), all referencing the one Error schema. */
+export function errorResponses<S extends Exclude<ErrorStatus, 500>>(...statuses: S[]) {
   const responses = {} as Record<
-    S,
+    S | 500,
     { description: string; content: typeof errorContent; headers?: typeof RetryAfterHeader }
   >;
-  for (const status of statuses) {
+  for (const status of [...statuses, 500 as const]) {
     responses[status] = {
       description: ERROR_DESCRIPTIONS[status],
       content: errorContent,

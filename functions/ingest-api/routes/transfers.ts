@@ -13,12 +13,15 @@ import { BODY_BYTES_MAX, jsonBody } from '../middleware.js';
 import { IdParams, TransferBody, TransferHeaders, TransferView } from '../schemas.js';
 import { transferRequestOf, transferView } from '../views.js';
 import { errorResponses, jsonRequest, jsonResponse, jsonResponseWithLocation } from './responses.js';
+import { AUTHENTICATED } from './security.js';
 
 const submitTransfer = createRoute({
   method: 'post',
   path: '/v1/transfers',
   tags: ['transfers'],
+  operationId: 'submitTransfer',
   summary: 'Submit a transfer (idempotent on id)',
+  security: AUTHENTICATED,
   description:
     'Recorded and queued: 202 with status ACCEPTED. The ledger posts or rejects it later (GET shows which). ' +
     'Repeating the same request answers its current state; the same id with a different body is a 409.',
@@ -43,7 +46,10 @@ const getTransfer = createRoute({
   method: 'get',
   path: '/v1/transfers/{id}',
   tags: ['transfers'],
+  operationId: 'getTransfer',
   summary: 'Read a transfer and its status',
+  description: 'ACCEPTED until the ledger posts or rejects it; POSTED and REJECTED are final.',
+  security: AUTHENTICATED,
   request: { params: IdParams },
   responses: { 200: jsonResponse('The transfer', TransferView), ...errorResponses(404, 503) },
 });

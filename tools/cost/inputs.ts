@@ -1,0 +1,221 @@
+import type { CdkSettings } from './cdk-settings.js';
+import type { FixedPerRegion, Usage } from './model.js';
+
+/**
+ * Turns what `npm run bench` measured (bench/results.json `cost_inputs`) and the CDK settings into
+ * the model's usage, filling what the bench cannot measure with stated assumptions. Pure.
+ */
+
+/** The `cost_inputs` block of bench/results.json (every field may be null when a step was skipped). */
+export interface BenchCostInputs {
+  readonly ingest_cpu_ms_per_request?: number | null;
+  readonly consumer_cpu_ms_per_record?: number | null;
+  readonly ingest_log_bytes_per_request?: number | null;
+  readonly write_units?: {
+    readonly ingest_table: number;
+    readonly ingest_index: number;
+    readonly consume_table: number;
+    readonly consume_index: number;
+    readonly replicated: number;
+  } | null;
+  readonly read_units_per_transfer?: number | null;
+  readonly stream_record_bytes?: number | null;
+  readonly item_bytes_written_per_transfer?: number | null;
+  readonly item_bytes_created_per_transfer?: number | null;
+}
+
+/**
+ * Assumptions for what a local bench cannot measure. AWS call latencies are in-region round trips as
+ * typically seen from Lambda; CPU measured on this machine is scaled to a 1024 MB arm64 function
+ * (about 0.58 of a vCPU: Lambda allocates CPU in proportion to memory, a full vCPU at 1769 MB).
+ */
+export const ASSUMPTIONS = {
+  dynamoPutItemMs: 5,
+  dynamoBatchGetMs: 5,
+  dynamoTransactWriteMs: 12,
+  kinesisPutRecordsMs: 15,
+  /** Lambda CPU share at 1024 MB: 1024 / 1769. */
+  cpuShareAt1024Mb: 1024 / 1769,
+  ingestOverheadMs: 2,
+  consumerConcurrency: 8,
+  consumerInvocationMs: 10,
+  responseBytes: 450,
+  /** Powertools access line; measured by the bench when available. */
+  ingestLogBytesPerRequest: 250,
+  /** Lambda JSON platform lines (platform.start, platform.report) per invocation. */
+  platformLogBytesPerInvocation: 900,
+  /** API Gateway access log line of infra-cdk/constructs/ingest-api.ts (20 fields). */
+  apiAccessLogBytesPerRequest: 700,
+  /** One EMF line of consumer metrics per batch. */
+  consumerLogBytesPerInvocation: 600,
+  /** Custom metrics per region: the consumer's 6 Powertools metrics, the event source mapping's 6. */
+  powertoolsMetrics: 6,
+  eventSourceMappingMetrics: 6,
+  /** API Gateway detailed metrics: per route, 6 metrics (Count, 4xx, 5xx, Latency, IntegrationLatency, DataProcessed). */
+  apiMetricsPerRoute: 6,
+  /** Initial on-demand stream capacity: 4 shards' worth (4 MB/s, 4,000 records/s). */
+  initialShards: 4,
+  reconcilerMs: 200,
+  /** Used when bench/results.json is missing or lacks a figure (values of a bench run on this code). */
+  defaults: {
+    ingestCpuMs: 1.9,
+    consumerCpuMs: 2.3,
+    writeUnits: { ingestTable: 1, ingestIndex: 1, consumeTable: 10, consumeIndex: 1, replicatedTable: 6 },
+    readUnitsPerTransfer: 2,
+    streamRecordBytes: 253,
+    itemBytesWrittenPerTransfer: 1473,
+    itemBytesCreatedPerTransfer: 711,
+  },
+} as const;
+
+export interface UsageOverrides {
+  readonly statusReadsPerTransfer?: number;
+  readonly ingestMs?: number;
+  readonly consumerMsPerRecord?: number;
+  readonly recordsPerBatch?: number;
+  readonly writeUnitsScale?: number;
+}
+
+/** Average records per consumer batch at `tps`: the stream's shards each fill a batch for the window. */
+export function recordsPerBatch(tps: number, cdk: CdkSettings): number {
+  const shards = Math.max(ASSUMPTIONS.initialShards, Math.ceil(tps / 1000));
+  const perWindow = (tps / shards) * Math.max(cdk.consumerBatchingWindowS, 0.1);
+  return Math.min(cdk.consumerBatchSize, Math.max(1, perWindow));
+}
+
+export interface UsageReport {
+  readonly usage: Usage;
+  /** For each input: `measured` (bench/results.json), `default`, `assumed` or `override`. */
+  readonly provenance: Readonly<Record<string, string>>;
+}
+
+const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+
+export function buildUsage(
+  tps: number,
+  bench: BenchCostInputs | undefined,
+  cdk: CdkSettings,
+  overrides: UsageOverrides = {},
+): UsageReport {
+  const a = ASSUMPTIONS;
+  const d = a.defaults;
+  const provenance: Record<string, string> = {};
+  const pick = (name: string, measured: number | null | undefined, fallback: number, override?: number) => {
+    if (override !== undefined) {
+      provenance[name] = 'override';
+      return override;
+    }
+    if (finite(measured)) {
+      provenance[name] = 'measured';
+      return measured;
+    }
+    provenance[name] = 'default';
+    return fallback;
+  };
+  const ingestCpu = pick('ingest CPU ms/request', bench?.ingest_cpu_ms_per_request, d.ingestCpuMs);
+  const consumerCpu = pick('consumer CPU ms/record', bench?.consumer_cpu_ms_per_record, d.consumerCpuMs);
+  const scale = 1 / a.cpuShareAt1024Mb;
+  const assumed = (name: string, value: number, note: string, override?: number) => {
+    provenance[name] = override === undefined ? `assumed (${note})` : 'override';
+    return override ?? value;
+  };
+  const ingestMs = assumed(
+    'ingest duration ms',
+    a.dynamoPutItemMs + a.kinesisPutRecordsMs + a.ingestOverheadMs + ingestCpu * scale,
+    'AWS call latencies + CPU scaled to 1024 MB',
+    overrides.ingestMs,
+  );
+  const waitPerRecord = (a.dynamoBatchGetMs + a.dynamoTransactWriteMs) / a.consumerConcurrency;
+  const consumerMs = assumed(
+    'consumer ms/record',
+    Math.max(waitPerRecord, consumerCpu * scale),
+    'larger of the AWS wait over 8 concurrent records and the CPU scaled to 1024 MB',
+    overrides.consumerMsPerRecord,
+  );
+  const batch = assumed(
+    'records per batch',
+    recordsPerBatch(tps, cdk),
+    'tps / shards over the batching window, at most the batch size',
+    overrides.recordsPerBatch,
+  );
+  const wu = bench?.write_units;
+  const scaleUnits = overrides.writeUnitsScale ?? 1;
+  const writeUnits =
+    wu === undefined || wu === null
+      ? d.writeUnits
+      : {
+          ingestTable: wu.ingest_table,
+          ingestIndex: wu.ingest_index,
+          consumeTable: wu.consume_table,
+          consumeIndex: wu.consume_index,
+          replicatedTable: wu.replicated,
+        };
+  provenance['write units'] =
+    overrides.writeUnitsScale !== undefined ? 'override (scaled)' : wu ? 'measured' : 'default';
+  const usage: Usage = {
+    postsPerTransfer: 1,
+    statusReadsPerTransfer: assumed(
+      'status reads/transfer',
+      0,
+      'clients do not poll',
+      overrides.statusReadsPerTransfer,
+    ),
+    responseBytes: a.responseBytes,
+    ingest: {
+      memoryMb: cdk.memoryMb.ingest,
+      msPerRequest: ingestMs,
+      logBytesPerRequest: pick(
+        'ingest log bytes/request',
+        bench?.ingest_log_bytes_per_request,
+        a.ingestLogBytesPerRequest,
+      ),
+    },
+    consumer: {
+      memoryMb: cdk.memoryMb.consumer,
+      msPerRecord: consumerMs,
+      msPerInvocation: a.consumerInvocationMs,
+      recordsPerBatch: batch,
+      logBytesPerInvocation: a.consumerLogBytesPerInvocation,
+    },
+    platformLogBytesPerInvocation: a.platformLogBytesPerInvocation,
+    apiAccessLogBytesPerRequest: a.apiAccessLogBytesPerRequest,
+    writeUnits: {
+      ingestTable: writeUnits.ingestTable * scaleUnits,
+      ingestIndex: writeUnits.ingestIndex * scaleUnits,
+      consumeTable: writeUnits.consumeTable * scaleUnits,
+      consumeIndex: writeUnits.consumeIndex * scaleUnits,
+      replicatedTable: writeUnits.replicatedTable * scaleUnits,
+    },
+    readUnitsPerTransfer: pick('read units/transfer', bench?.read_units_per_transfer, d.readUnitsPerTransfer),
+    streamRecordBytes: pick('stream record bytes', bench?.stream_record_bytes, d.streamRecordBytes),
+    itemBytesWrittenPerTransfer: pick(
+      'item bytes written/transfer',
+      bench?.item_bytes_written_per_transfer,
+      d.itemBytesWrittenPerTransfer,
+    ),
+    itemBytesCreatedPerTransfer: pick(
+      'item bytes created/transfer',
+      bench?.item_bytes_created_per_transfer,
+      d.itemBytesCreatedPerTransfer,
+    ),
+    xray: { reservoirPerSecond: 1, rate: 0.05 },
+  };
+  return { usage, provenance };
+}
+
+/** Fixed monthly items per region, from the synthesized template and the assumptions above. */
+export function buildFixed(cdk: CdkSettings): FixedPerRegion {
+  const a = ASSUMPTIONS;
+  return {
+    streams: cdk.streams,
+    customMetrics:
+      a.powertoolsMetrics +
+      a.eventSourceMappingMetrics +
+      (cdk.apiDetailedMetrics ? cdk.apiRoutes * a.apiMetricsPerRoute : 0),
+    alarms: cdk.alarms,
+    dashboards: cdk.dashboards,
+    kmsKeys: cdk.kmsKeys,
+    // Every minute (the reconciler's schedule).
+    reconciler: { invocationsPerMonth: 60 * 730, ms: a.reconcilerMs, memoryMb: cdk.memoryMb.reconciler },
+  };
+}
