@@ -19,6 +19,11 @@ const RetryAfterHeader = z.object({
   'Retry-After': z.number().int().min(1).openapi({ description: 'Seconds to wait before retrying' }),
 });
 
+const PreferenceApplied = z.string().openapi({
+  description: "wait=N when the request's `Prefer: wait=N` was honoured (N as applied, at most 10)",
+  example: 'wait=5',
+});
+
 export function jsonResponse<T extends ZodType>(description: string, schema: T) {
   return { description, content: { 'application/json': { schema } } };
 }
@@ -31,6 +36,23 @@ export function jsonResponseWithLocation<T extends ZodType>(
 ) {
   const headers = z.object({ Location: z.string().openapi({ description: location }) });
   return { ...jsonResponse(description, schema), headers };
+}
+
+/** A JSON response of a route that honours `Prefer: wait=N`, with Location when `location` is given. */
+export function waitableResponse<T extends ZodType>(description: string, schema: T, location?: string) {
+  const headers = z.object({
+    ...(location === undefined ? {} : { Location: z.string().openapi({ description: location }) }),
+    'Preference-Applied': PreferenceApplied.optional(),
+  });
+  return { ...jsonResponse(description, schema), headers };
+}
+
+/** One error response with a route-specific description (e.g. which 409 codes a route answers). */
+export function errorResponse<S extends ErrorStatus>(status: S, description: string) {
+  return { [status]: { description, content: errorContent } } as Record<
+    S,
+    { description: string; content: typeof errorContent }
+  >;
 }
 
 /** Error responses for a route, all referencing the one Error schema. */
@@ -47,6 +69,11 @@ export function errorResponses<S extends ErrorStatus>(...statuses: S[]) {
     };
   }
   return responses;
+}
+
+/** A body that may be left out entirely; when sent, it is JSON (see `optional` in jsonBody). */
+export function optionalJsonRequest<T extends ZodType>(schema: T, description: string) {
+  return { required: false, description, content: { 'application/json': { schema } } };
 }
 
 /** The body of a JSON route as documented (the jsonBody middleware enforces the media type). */
