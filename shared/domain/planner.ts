@@ -380,17 +380,18 @@ class Book {
     by: { requestId: string; action: TransferAction['action'] },
   ): void {
     const debit = this.accounts.get(current.debitAccountId);
-    if (debit !== undefined) {
-      this.setAccount(
-        { ...debit, heldAmount: debit.heldAmount - current.amount },
-        {
-          transferId: current.id,
-          type: LineType.RELEASE,
-          amount: current.amount,
-          counterpartyAccountId: current.creditAccountId,
-        },
-      );
-    }
+    // A HELD transfer's debit account exists (accounts are never deleted): its absence is corruption.
+    if (debit === undefined)
+      throw new Error(`hold ${current.id}: debit account ${current.debitAccountId} missing`);
+    this.setAccount(
+      { ...debit, heldAmount: debit.heldAmount - current.amount },
+      {
+        transferId: current.id,
+        type: LineType.RELEASE,
+        amount: current.amount,
+        counterpartyAccountId: current.creditAccountId,
+      },
+    );
     this.transfers.set(current.id, {
       ...current,
       status,

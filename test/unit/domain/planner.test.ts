@@ -72,8 +72,30 @@ describe('planner against the reference model', () => {
           expect(availableBalance(a) >= -a.overdraftLimit).toBe(true);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
+  });
+
+  it('is fed sequences that reach every outcome: captures, voids, expiries, reversals (generator coverage)', () => {
+    const seen: Record<string, number> = {};
+    for (const ops of fc.sample(opsArbitrary({ ticks: true, reversals: true, maxLength: 60 }), {
+      numRuns: 300,
+      seed: 20261124,
+    })) {
+      const { model } = runSequential(ops);
+      for (const t of model.transfers.values()) {
+        const kind =
+          t.captured !== undefined
+            ? 'CAPTURED'
+            : t.reversalOf !== undefined
+              ? `REVERSAL_${t.status}`
+              : t.status;
+        seen[kind] = (seen[kind] ?? 0) + 1;
+      }
+    }
+    for (const kind of ['POSTED', 'REJECTED', 'HELD', 'CAPTURED', 'VOIDED', 'EXPIRED', 'REVERSAL_POSTED']) {
+      expect(seen[kind] ?? 0, `${kind} in ${JSON.stringify(seen)}`).toBeGreaterThanOrEqual(5);
+    }
   });
 });
 
