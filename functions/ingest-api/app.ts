@@ -12,6 +12,7 @@ import { accessLog, notFoundOrMethodNotAllowed } from './middleware.js';
 import { registerAccountRoutes } from './routes/accounts.js';
 import { registerBatchRoute } from './routes/batch.js';
 import { registerHealthRoute } from './routes/health.js';
+import { registerTransferActionRoutes } from './routes/transfer-actions.js';
 import { registerTransferRoutes } from './routes/transfers.js';
 
 export type { IngestApp } from './env.js';
@@ -25,11 +26,13 @@ export const OPENAPI_OBJECT_CONFIG = {
   openapi: '3.1.0',
   info: {
     title: 'Edge ledger ingest API',
-    version: '1.0.0',
+    version: '1.1.0',
     description:
       'Public API v1. Money is an integer count of minor units: requests accept a decimal string of ' +
       '1-19 digits or a JSON integer up to 2^53-1; responses always carry decimal strings. Every error is ' +
-      '`{"error": {"code", "message", "details"?}}`. A path id that is not a valid identifier answers 404.',
+      '`{"error": {"code", "message", "details"?}}`. A path id that is not a valid identifier answers 404. ' +
+      'Writes are applied by the ledger after they are answered (202); `Prefer: wait=N` (N <= 10) on ' +
+      'POST /v1/transfers, capture, void and reverse waits up to N seconds for the result instead.',
   },
 } as const;
 
@@ -55,6 +58,7 @@ export function createApp(service: IngestService, options: IngestAppOptions = {}
   registerHealthRoute(app);
   registerAccountRoutes(app, service);
   registerTransferRoutes(app, service);
+  registerTransferActionRoutes(app, service);
   registerBatchRoute(app, service);
   app.doc31(OPENAPI_PATH, OPENAPI_OBJECT_CONFIG);
   return app;

@@ -17,6 +17,16 @@ export const ErrorCode = {
   NOT_FOUND: 'not_found',
   METHOD_NOT_ALLOWED: 'method_not_allowed',
   IDEMPOTENCY_CONFLICT: 'idempotency_conflict',
+  HOLD_NOT_ACTIVE: 'hold_not_active',
+  NOT_A_HOLD: 'not_a_hold',
+  TRANSFER_NOT_POSTED: 'transfer_not_posted',
+  TRANSFER_NOT_REVERSIBLE: 'transfer_not_reversible',
+  ALREADY_REVERSED: 'already_reversed',
+  ACCOUNT_NOT_EMPTY: 'account_not_empty',
+  ACCOUNT_CLOSED: 'account_closed',
+  LIMIT_BELOW_BALANCE: 'limit_below_balance',
+  /** A 409 whose code this edge does not know yet (the service added one): never a 500. */
+  CONFLICT: 'conflict',
   PAYLOAD_TOO_LARGE: 'payload_too_large',
   UNSUPPORTED_MEDIA_TYPE: 'unsupported_media_type',
   VALIDATION_FAILED: 'validation_failed',
@@ -92,6 +102,25 @@ export function idempotencyConflict(what: string, id: string): ApiError {
     ErrorCode.IDEMPOTENCY_CONFLICT,
     `${what} ${id} already exists with a different request: use a new id`,
   );
+}
+
+/** The 409 codes a service outcome may name (hold actions, reversals, account changes). */
+const CONFLICT_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  ErrorCode.IDEMPOTENCY_CONFLICT,
+  ErrorCode.HOLD_NOT_ACTIVE,
+  ErrorCode.NOT_A_HOLD,
+  ErrorCode.TRANSFER_NOT_POSTED,
+  ErrorCode.TRANSFER_NOT_REVERSIBLE,
+  ErrorCode.ALREADY_REVERSED,
+  ErrorCode.ACCOUNT_NOT_EMPTY,
+  ErrorCode.ACCOUNT_CLOSED,
+  ErrorCode.LIMIT_BELOW_BALANCE,
+]);
+
+/** A 409 carrying the service's own code (e.g. hold_not_active), or `conflict` for one not listed here. */
+export function conflict(code: string, message: string): ApiError {
+  const known = CONFLICT_CODES.has(code) ? (code as ErrorCode) : ErrorCode.CONFLICT;
+  return new ApiError(409, known, message);
 }
 
 /** The error object of the wire shape (also used per item in batch results). */

@@ -24,13 +24,19 @@ export interface JsonBodyOptions {
    * `keep`: they are kept in `parsedBody.violations` for the route to judge (per batch item).
    */
   readonly literals: 'reject' | 'keep';
+  /**
+   * The body may be left out (capture, void): an empty body, whatever its content type, is kept
+   * as `undefined`. A body with any bytes still has to be JSON and say so.
+   */
+  readonly optional?: boolean;
 }
 
 /**
  * The edge of every JSON route, in order: 415 unless the content type is JSON, 413 past
  * `maxBytes` (hono's bodyLimit, then the bytes actually read), 400 unless the bytes are UTF-8
  * JSON, 422 for number literals JSON.parse would have rounded (see json-guard.ts). The parsed value
- * is kept in `parsedBody`; hono's validator re-reads the same (cached) bytes.
+ * is kept in `parsedBody`; hono's validator re-reads the same (cached) bytes. With `optional`, the
+ * media type is judged only once the body turns out not to be empty.
  */
 export function jsonBody(options: JsonBodyOptions): MiddlewareHandler<AppEnv> {
   const tooLarge = (): never => {
@@ -42,14 +48,21 @@ export function jsonBody(options: JsonBodyOptions): MiddlewareHandler<AppEnv> {
   };
   const limit = bodyLimit({ maxSize: options.maxBytes, onError: tooLarge });
   const violationsMax = options.literals === 'reject' ? LITERAL_VIOLATIONS_MAX : BATCH_LITERAL_VIOLATIONS_MAX;
+  const unsupported = (): never => {
+    throw new ApiError(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'send the body as application/json');
+  };
   return async (c, next) => {
     const contentType = c.req.header('content-type') ?? '';
-    if (!JSON_MEDIA_TYPE.test(contentType.split(';')[0]?.trim() ?? '')) {
-      throw new ApiError(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'send the body as application/json');
-    }
+    const isJson = JSON_MEDIA_TYPE.test(contentType.split(';')[0]?.trim() ?? '');
+    if (!isJson && options.optional !== true) unsupported();
     return limit(c, async () => {
       const bytes = await c.req.arrayBuffer();
       if (bytes.byteLength > options.maxBytes) tooLarge();
+      if (bytes.byteLength === 0 && options.optional === true) {
+        c.set('parsedBody', { value: undefined, violations: [] });
+        return next();
+      }
+      if (!isJson) unsupported();
       const text = decodeUtf8(bytes);
       const value = parseJson(text);
       const scan = inspectJsonText(text, violationsMax);

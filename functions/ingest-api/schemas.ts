@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { ATOMIC_LEGS_MAX } from '../../shared/domain/commands.js';
 import {
   CurrencyCode as DomainCurrencyCode,
   Identifier as DomainIdentifier,
@@ -7,8 +8,16 @@ import {
   ID_PATTERN,
   METADATA_KEYS_MAX,
 } from '../../shared/domain/identifiers.js';
-import { EntryDirection, RejectionReason, TransferStatus } from '../../shared/domain/ledger.js';
+import {
+  AccountStatus,
+  HOLD_TIMEOUT_SECONDS_DEFAULT,
+  HOLD_TIMEOUT_SECONDS_MAX,
+  LineType,
+  RejectionReason,
+  TransferStatus,
+} from '../../shared/domain/ledger.js';
 import { MONEY_DIGITS_MAX, MONEY_JSON_NUMBER_MAX } from '../../shared/domain/money.js';
+import { WAIT_SECONDS_MAX } from '../../shared/services/ingest-service.js';
 
 /**
  * Wire schemas of the public API v1, one per shape. They validate and document; they never
@@ -23,6 +32,12 @@ export const STATEMENT_PAGE_DEFAULT = 25;
 export const STATEMENT_PAGE_MAX = 100;
 /** Opaque statement cursors are short base64url strings; anything longer is not ours. */
 export const CURSOR_LENGTH_MAX = 512;
+/** Length of an Idempotency-Key on PATCH /v1/accounts/{id} (the account change's request id). */
+export const ACCOUNT_CHANGE_KEY_LENGTH_MAX = 128;
+
+/** Which way money moved on a statement line, for clients of the first statement shape. */
+export const EntryDirection = { DEBIT: 'DEBIT', CREDIT: 'CREDIT' } as const;
+export type EntryDirection = (typeof EntryDirection)[keyof typeof EntryDirection];
 
 // ---- documented bounds of what the API sends back (OpenAPI only: responses are built by us) ----
 // Every string and integer in the document carries a bound (OWASP API4: unrestricted resource
@@ -156,6 +171,8 @@ export const OpenAccountBody = z
   .openapi('OpenAccountRequest');
 export type OpenAccountBody = z.infer<typeof OpenAccountBody>;
 
+const HOLD_TIMEOUT_MESSAGE = `must be an integer from 1 to ${HOLD_TIMEOUT_SECONDS_MAX}`;
+
 export const TransferBody = z
   .object({
     id: Identifier.openapi({
@@ -168,22 +185,108 @@ export const TransferBody = z
     currency: CurrencyCode,
     reference: Reference.optional(),
     metadata: Metadata.optional(),
+    hold: z
+      .boolean()
+      .optional()
+      .openapi({
+        default: false,
+        description:
+          'true: reserve the amount on the debit account instead of moving it. The transfer becomes HELD ' +
+          'until captured, voided, or expired after `holdTimeoutSeconds`.',
+      }),
+    holdTimeoutSeconds: z
+      .number({ error: HOLD_TIMEOUT_MESSAGE })
+      .int({ error: HOLD_TIMEOUT_MESSAGE })
+      .min(1, { error: HOLD_TIMEOUT_MESSAGE })
+      .max(HOLD_TIMEOUT_SECONDS_MAX, { error: HOLD_TIMEOUT_MESSAGE })
+      .optional()
+      .openapi({
+        default: HOLD_TIMEOUT_SECONDS_DEFAULT,
+        description:
+          `Only with \`"hold": true\`. Seconds until the hold expires by itself: default ` +
+          `${HOLD_TIMEOUT_SECONDS_DEFAULT} (7 days), at most ${HOLD_TIMEOUT_SECONDS_MAX} (30 days).`,
+      }),
   })
   .strict()
+  .superRefine((body, ctx) => {
+    if (body.holdTimeoutSeconds !== undefined && body.hold !== true) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['holdTimeoutSeconds'],
+        message: 'is only allowed with "hold": true',
+      });
+    }
+  })
   .openapi('TransferRequest');
 export type TransferBody = z.infer<typeof TransferBody>;
 
+const ATOMIC_DESCRIPTION =
+  `true: all transfers (1-${ATOMIC_LEGS_MAX}, no holds) are applied in order as one unit, all POSTED or all ` +
+  'REJECTED; any invalid transfer makes the whole request 422 and nothing is recorded.';
+
 /** Documents the batch body. The route validates only {@link BatchEnvelope}, then each item. */
 export const BatchBody = z
-  .object({ transfers: z.array(TransferBody).min(1).max(TRANSFERS_PER_BATCH_MAX) })
+  .object({
+    transfers: z.array(TransferBody).min(1).max(TRANSFERS_PER_BATCH_MAX),
+    atomic: z.boolean().optional().openapi({ default: false, description: ATOMIC_DESCRIPTION }),
+  })
   .strict()
   .openapi('TransferBatchRequest');
 
 /** What the batch route checks as a whole: items are validated one by one. */
 export const BatchEnvelope = z
-  .object({ transfers: z.array(z.unknown()).min(1).max(TRANSFERS_PER_BATCH_MAX) })
+  .object({
+    transfers: z.array(z.unknown()).min(1).max(TRANSFERS_PER_BATCH_MAX),
+    atomic: z.boolean().optional(),
+  })
   .strict();
 export type BatchEnvelope = z.infer<typeof BatchEnvelope>;
+
+/** POST /v1/transfers/{id}/capture: the whole hold, or `amount` of it (the rest is released). */
+export const CaptureBody = z
+  .object({
+    amount: PositiveMoney.optional().openapi({
+      description:
+        'Minor units to capture, at most the held amount; default: all of it. The rest is released.',
+    }),
+  })
+  .strict()
+  .openapi('CaptureRequest');
+export type CaptureBody = z.infer<typeof CaptureBody>;
+
+/** POST /v1/transfers/{id}/void: nothing to say beyond the path. */
+export const VoidBody = z.object({}).strict().openapi('VoidRequest');
+
+/** POST /v1/transfers/{id}/reverse. */
+export const ReverseBody = z
+  .object({
+    id: Identifier.openapi({
+      description: "The reversal's own transfer id (its idempotency key)",
+      example: 'tx-0001-rev',
+    }),
+  })
+  .strict()
+  .openapi('ReverseRequest');
+export type ReverseBody = z.infer<typeof ReverseBody>;
+
+const AccountStatusSchema = z.enum([AccountStatus.OPEN, AccountStatus.FROZEN, AccountStatus.CLOSED]).openapi({
+  description:
+    'OPEN: usable. FROZEN: every transfer to or from it is REJECTED (account_frozen) until reopened. ' +
+    'CLOSED: final, only at a zero balance and no holds (account_closed).',
+});
+
+/** PATCH /v1/accounts/{id}: at least one field. */
+export const AccountChangeBody = z
+  .object({
+    overdraftLimit: Money.optional(),
+    status: AccountStatusSchema.optional(),
+  })
+  .strict()
+  .refine((b) => b.overdraftLimit !== undefined || b.status !== undefined, {
+    message: 'send overdraftLimit, status or both',
+  })
+  .openapi('AccountChangeRequest', { minProperties: 1 });
+export type AccountChangeBody = z.infer<typeof AccountChangeBody>;
 
 export const IdParams = z.object({
   id: Identifier.openapi({ param: { name: 'id', in: 'path' } }),
@@ -215,11 +318,44 @@ export const StatementQuery = z
   })
   .strict();
 
+// Never refused: a Prefer the server does not understand is ignored (RFC 7240). Its length is
+// bounded by the gateway's header limit, and only its first bytes are read (see prefer.ts).
+const PreferHeader = z
+  .string()
+  .optional()
+  .openapi({
+    description:
+      `\`wait=N\` (seconds, 0-${WAIT_SECONDS_MAX}): instead of 202, wait up to N seconds for the ledger and ` +
+      `answer 200 with the final state if it arrives in time. A larger N is taken as ${WAIT_SECONDS_MAX}; a ` +
+      'malformed one is ignored. When honoured, the answer carries `Preference-Applied: wait=N`.',
+    example: 'wait=5',
+    param: { name: 'Prefer', in: 'header' },
+  });
+
 export const TransferHeaders = z.object({
   'Idempotency-Key': Identifier.optional().openapi({
     description: 'Optional; when sent it must equal the body `id`',
     param: { name: 'Idempotency-Key', in: 'header' },
   }),
+  Prefer: PreferHeader,
+});
+
+export const PreferHeaders = z.object({ Prefer: PreferHeader });
+
+export const AccountChangeHeaders = z.object({
+  'Idempotency-Key': z
+    .string()
+    .regex(
+      new RegExp(`^[\\x21-\\x7e]{1,${ACCOUNT_CHANGE_KEY_LENGTH_MAX}}$`),
+      `must be 1-${ACCOUNT_CHANGE_KEY_LENGTH_MAX} visible ASCII characters`,
+    )
+    .optional()
+    .openapi({
+      description:
+        'Optional request id of this change: the same key again answers the outcome of the first request ' +
+        '(without applying it twice) while it is the last change of the account.',
+      param: { name: 'Idempotency-Key', in: 'header' },
+    }),
 });
 
 // ---- responses ----
@@ -229,10 +365,15 @@ export const AccountView = z
     id: Identifier,
     currency: CurrencyCode,
     balance: MoneyString,
+    heldAmount: MoneyString.openapi({ description: 'Sum of the active holds on this account' }),
+    availableBalance: MoneyString.openapi({
+      description: 'balance - heldAmount: what a new transfer or hold may use (down to -overdraftLimit)',
+    }),
     overdraftLimit: MoneyString,
+    status: AccountStatusSchema,
     homeRegion: z.string().openapi({ example: 'eu-west-1', maxLength: REGION_LENGTH_MAX }),
     version: z.number().int().min(0).openapi({
-      description: 'Postings applied to the account so far',
+      description: 'Ledger writes applied to the account so far',
       format: 'int64',
       maximum: SAFE_INTEGER_MAX,
     }),
@@ -243,17 +384,46 @@ export const AccountView = z
   .openapi('Account');
 export type AccountView = z.infer<typeof AccountView>;
 
-const TransferStatusSchema = z.enum([
+const TRANSFER_STATUSES = [
   TransferStatus.ACCEPTED,
+  TransferStatus.HELD,
   TransferStatus.POSTED,
   TransferStatus.REJECTED,
-]);
+  TransferStatus.VOIDED,
+  TransferStatus.EXPIRED,
+] as const;
+const TransferStatusSchema = z.enum(TRANSFER_STATUSES).openapi({
+  description:
+    'ACCEPTED: recorded and queued. HELD: a hold, amount reserved. POSTED: money moved (final, may be ' +
+    'reversed). REJECTED: refused, see `reason` (final). VOIDED / EXPIRED: a hold released (final).',
+});
 const RejectionReasonSchema = z.enum([
   RejectionReason.INSUFFICIENT_FUNDS,
   RejectionReason.ACCOUNT_NOT_FOUND,
   RejectionReason.CURRENCY_MISMATCH,
   RejectionReason.SAME_ACCOUNT,
+  RejectionReason.ACCOUNT_FROZEN,
+  RejectionReason.ACCOUNT_CLOSED,
+  RejectionReason.LINKED_TRANSFER_FAILED,
+  RejectionReason.TRANSFER_NOT_REVERSIBLE,
 ]);
+
+/** Bound of a transfer's history as documented: a hold sees a few captures and voids, not thousands. */
+export const TRANSFER_HISTORY_MAX = 100;
+
+export const TransferActionView = z
+  .object({
+    requestId: z.string().max(160).openapi({ example: 'capture:tx-0001:all' }),
+    action: z.enum(['capture', 'void', 'expire']),
+    at: Timestamp,
+    outcome: z.enum(['applied', 'ignored']),
+    reason: z.string().max(64).optional().openapi({
+      description: 'Why an ignored action did nothing (e.g. hold_not_active)',
+      example: 'hold_not_active',
+    }),
+  })
+  .openapi('TransferAction');
+export type TransferActionView = z.infer<typeof TransferActionView>;
 
 export const TransferView = z
   .object({
@@ -268,9 +438,22 @@ export const TransferView = z
     currency: CurrencyCode,
     reference: Reference.optional(),
     metadata: Metadata.optional(),
+    hold: z.boolean().openapi({ description: 'Whether it was submitted as a hold' }),
+    holdTimeoutSeconds: z.number().int().min(1).max(HOLD_TIMEOUT_SECONDS_MAX).optional(),
+    heldAt: Timestamp.optional(),
+    holdExpiresAt: Timestamp.optional().openapi({ description: 'When a HELD hold expires by itself' }),
+    capturedAmount: MoneyString.optional().openapi({ description: 'What a captured hold moved' }),
+    releasedAt: Timestamp.optional().openapi({ description: 'When a hold was voided or expired' }),
+    reversedBy: Identifier.optional().openapi({ description: 'The POSTED reversal of this transfer' }),
+    reversalOf: Identifier.optional().openapi({ description: 'The transfer this one reverses' }),
+    groupId: Identifier.optional().openapi({ description: 'The atomic batch this transfer belongs to' }),
     acceptedAt: Timestamp,
     postedAt: Timestamp.optional(),
     rejectedAt: Timestamp.optional(),
+    history: z
+      .array(TransferActionView)
+      .max(TRANSFER_HISTORY_MAX)
+      .openapi({ description: 'Captures, voids and expiries the ledger saw, oldest first' }),
   })
   .openapi('Transfer');
 export type TransferView = z.infer<typeof TransferView>;
@@ -278,17 +461,33 @@ export type TransferView = z.infer<typeof TransferView>;
 export const StatementEntryView = z
   .object({
     transferId: Identifier,
-    direction: z.enum([EntryDirection.DEBIT, EntryDirection.CREDIT]),
+    type: z
+      .enum([LineType.DEBIT, LineType.CREDIT, LineType.HOLD, LineType.CAPTURE, LineType.RELEASE])
+      .openapi({
+        description:
+          'DEBIT / CREDIT: money moved. HOLD: amount reserved (heldAmount up). CAPTURE: a hold captured ' +
+          '(balance down by amount, the whole hold released). RELEASE: a hold voided or expired.',
+      }),
+    direction: z.enum([EntryDirection.DEBIT, EntryDirection.CREDIT]).optional().openapi({
+      description: 'DEBIT for DEBIT and CAPTURE lines, CREDIT for CREDIT; absent on HOLD and RELEASE',
+    }),
     amount: MoneyString,
     currency: CurrencyCode,
-    counterpartyAccountId: Identifier,
+    counterpartyAccountId: Identifier.optional(),
     balanceAfter: MoneyString,
+    heldAmountAfter: MoneyString,
+    availableBalanceAfter: MoneyString.openapi({ description: 'balanceAfter - heldAmountAfter' }),
     postedAt: Timestamp,
     version: z.number().int().min(1).openapi({
-      description: 'The account version this posting produced',
+      description: 'The account version the write of this line produced',
       format: 'int64',
       maximum: SAFE_INTEGER_MAX,
     }),
+    index: z
+      .number()
+      .int()
+      .min(0)
+      .openapi({ description: 'Position of the line within that write', format: 'int32', maximum: 10_000 }),
   })
   .openapi('StatementEntry');
 export type StatementEntryView = z.infer<typeof StatementEntryView>;
@@ -320,7 +519,9 @@ export const ErrorObject = z
     code: z.string().openapi({
       description:
         'malformed_json, invalid_cursor, not_found, method_not_allowed, idempotency_conflict, payload_too_large, ' +
-        'unsupported_media_type, validation_failed, service_unavailable, internal_error',
+        'unsupported_media_type, validation_failed, service_unavailable, internal_error; on 409 also ' +
+        'hold_not_active, not_a_hold, transfer_not_posted, transfer_not_reversible, already_reversed, ' +
+        'account_not_empty, account_closed, limit_below_balance',
       example: 'validation_failed',
       maxLength: ERROR_CODE_LENGTH_MAX,
     }),
@@ -342,7 +543,7 @@ export const BatchResultView = z
       .min(0)
       .openapi({ format: 'int32', maximum: TRANSFERS_PER_BATCH_MAX - 1 }),
     id: Identifier.optional(),
-    status: z.enum([TransferStatus.ACCEPTED, TransferStatus.POSTED, TransferStatus.REJECTED, 'ERROR']),
+    status: z.enum([...TRANSFER_STATUSES, 'ERROR']),
     httpStatus: z.number().int().openapi({
       description: 'The status this item would have had on POST /v1/transfers',
       format: 'int32',
@@ -356,7 +557,10 @@ export const BatchResultView = z
 export type BatchResultView = z.infer<typeof BatchResultView>;
 
 export const BatchResponse = z
-  .object({ results: z.array(BatchResultView).max(TRANSFERS_PER_BATCH_MAX) })
+  .object({
+    results: z.array(BatchResultView).max(TRANSFERS_PER_BATCH_MAX),
+    groupId: Identifier.optional().openapi({ description: 'The atomic batch (atomic requests only)' }),
+  })
   .openapi('TransferBatchResponse');
 export type BatchResponse = z.infer<typeof BatchResponse>;
 

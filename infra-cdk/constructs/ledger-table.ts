@@ -131,6 +131,27 @@ export class LedgerTable extends Construct {
     this.grantKeyViaDynamoDB(grantee);
   }
 
+  /**
+   * Auditor: reads only, whole table (Scan, per-account Query, Get/BatchGet of transfers), the base table
+   * alone (no index); the key for decryption only, through DynamoDB. No write of any kind.
+   */
+  grantAuditorAccess(grantee: iam.IGrantable): void {
+    this.addToPolicy(
+      grantee,
+      'AuditorReadOnly',
+      ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+      [this.table.tableArn],
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'LedgerTableKeyDecryptViaDynamoDB',
+        actions: ['kms:Decrypt', 'kms:DescribeKey'],
+        resources: [this.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
+  }
+
   private addToPolicy(grantee: iam.IGrantable, sid: string, actions: string[], resources: string[]): void {
     grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions, resources }));
   }

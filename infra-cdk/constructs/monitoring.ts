@@ -6,6 +6,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { AUDIT_METRICS } from '../../shared/services/audit-service.js';
+import { AUDITOR_SERVICE_NAME, type Auditor } from './auditor.js';
 import type { IngestApi } from './ingest-api.js';
 import type { LedgerConsumer } from './ledger-consumer.js';
 import type { LedgerFunction } from './ledger-function.js';
@@ -31,12 +33,14 @@ export interface MonitoringProps {
   readonly ingest: LedgerFunction;
   readonly consumer: LedgerConsumer;
   readonly reconciler: Reconciler;
+  readonly auditor: Auditor;
 }
 
 /**
  * Alarms on what means money is not moving (consumer behind, failing or throttled, records parked on the
- * on-failure queue, API 5xx, reconciler failing) or is moving oddly (a high share of rejected transfers),
- * all notifying one KMS-encrypted SNS topic, and a dashboard of the same signals.
+ * on-failure queue, API 5xx, reconciler failing), is moving oddly (a high share of rejected transfers) or
+ * does not add up (a ledger audit difference, or the audit failing to run), all notifying one KMS-encrypted
+ * SNS topic, and a dashboard of the same signals.
  */
 export class Monitoring extends Construct {
   public readonly topic: sns.Topic;
@@ -76,6 +80,7 @@ export class Monitoring extends Construct {
         datapointsToAlarm: 3,
       }),
       this.rejectionRateAlarm(props.rejectedTransferRatePercent, posted, rejected),
+      ...this.auditAlarms(props),
     ];
     this.dashboard = this.buildDashboard(props, posted, rejected);
   }
@@ -121,6 +126,48 @@ export class Monitoring extends Construct {
         datapointsToAlarm: 1,
       }),
     ];
+  }
+
+  /**
+   * One difference is one too many: the audit reports only what fresh consistent reads confirmed (a
+   * transfer in flight during the scan is not a difference), so the alarm fires on the first run that
+   * finds any. A run that cannot finish (read bound, throttling) raises the function's Errors instead.
+   */
+  private auditAlarms(props: MonitoringProps): cloudwatch.Alarm[] {
+    const period = props.auditor.interval;
+    return [
+      this.alarm('LedgerAuditDifferences', {
+        alarmDescription:
+          'The ledger audit found differences (sums, journals, holds or limits): see the auditor logs for the named accounts and transfers.',
+        metric: this.auditMetric(props, AUDIT_METRICS.differences, 'Maximum', period),
+        threshold: 1,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+      }),
+      this.alarm('AuditorErrors', {
+        alarmDescription:
+          'Two ledger audit runs in a row failed (read bound exceeded, throttling or a crash): the ledger is not audited.',
+        metric: props.auditor.handler.function.metricErrors({ period, statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
+      }),
+    ];
+  }
+
+  private auditMetric(
+    props: MonitoringProps,
+    metricName: string,
+    statistic: string,
+    period: Duration,
+  ): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: props.metricsNamespace,
+      metricName,
+      dimensionsMap: { service: AUDITOR_SERVICE_NAME },
+      statistic,
+      period,
+    });
   }
 
   private rejectionRateAlarm(
@@ -176,6 +223,7 @@ export class Monitoring extends Construct {
       ingest: props.ingest,
       consumer: props.consumer.handler,
       reconciler: props.reconciler.handler,
+      auditor: props.auditor.handler,
     };
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName });
     dashboard.addWidgets(
@@ -218,12 +266,20 @@ export class Monitoring extends Construct {
         width: 8,
       }),
       new cloudwatch.GraphWidget({
+        title: 'Ledger audit (differences, transfers in flight)',
+        left: [
+          this.auditMetric(props, AUDIT_METRICS.differences, 'Maximum', props.auditor.interval),
+          this.auditMetric(props, AUDIT_METRICS.inFlight, 'Maximum', props.auditor.interval),
+        ],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
         title: 'On-failure queue and DLQ depth',
         left: [
           props.consumer.failureQueue.metricApproximateNumberOfMessagesVisible({ label: 'on-failure' }),
           props.consumer.failureDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'dlq' }),
         ],
-        width: 24,
+        width: 12,
       }),
     );
     return dashboard;

@@ -4,6 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { LedgerConfig } from '../config.js';
+import { Auditor } from '../constructs/auditor.js';
 import { EncryptionKey } from '../constructs/encryption-key.js';
 import { type ApiAuth, IngestApi } from '../constructs/ingest-api.js';
 import { LatencyRecord } from '../constructs/latency-record.js';
@@ -24,6 +25,7 @@ export const FUNCTION_ENTRIES = {
   ingest: 'functions/ingest-api/handler.ts',
   consumer: 'functions/ledger-consumer/handler.ts',
   reconciler: 'functions/reconciler/handler.ts',
+  auditor: 'functions/auditor/handler.ts',
 } as const;
 
 export type LedgerStackProps = StackProps & {
@@ -40,8 +42,9 @@ export type LedgerStackProps = StackProps & {
 
 /**
  * Everything the ledger runs in one region: the HTTP API and ingest function, the command stream, the
- * consumer, the reconciler, alarms and a dashboard. The primary region's stack also creates the global
- * table; a secondary region's stack uses its replica. Each region writes as itself (LEDGER_REGION).
+ * consumer, the reconciler, the auditor (of the accounts homed here), alarms and a dashboard. The primary
+ * region's stack also creates the global table; a secondary region's stack uses its replica. Each region
+ * writes as itself (LEDGER_REGION).
  */
 export class LedgerStack extends Stack {
   public readonly ledger: LedgerTable;
@@ -50,6 +53,7 @@ export class LedgerStack extends Stack {
   public readonly api: IngestApi;
   public readonly consumer: LedgerConsumer;
   public readonly reconciler: Reconciler;
+  public readonly auditor: Auditor;
   public readonly monitoring: Monitoring;
   public readonly mtlsDomain: MtlsDomain | undefined;
 
@@ -98,6 +102,13 @@ export class LedgerStack extends Stack {
       ...functionProps,
       entry: FUNCTION_ENTRIES.reconciler,
     });
+    this.auditor = new Auditor(this, 'Auditor', {
+      entry: FUNCTION_ENTRIES.auditor,
+      ledger: this.ledger,
+      ledgerRegion: region,
+      observability,
+      bundling,
+    });
 
     this.monitoring = this.createMonitoring(config, observability);
     if (config.latencyRouting !== undefined && this.mtlsDomain !== undefined) {
@@ -142,6 +153,7 @@ export class LedgerStack extends Stack {
       ingest: this.ingest,
       consumer: this.consumer,
       reconciler: this.reconciler,
+      auditor: this.auditor,
     });
   }
 
@@ -199,6 +211,10 @@ export class LedgerStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.ledger.tableName });
     new CfnOutput(this, 'StreamName', { value: this.stream.stream.streamName });
     new CfnOutput(this, 'ConsumerFunctionName', { value: this.consumer.handler.function.functionName });
+    new CfnOutput(this, 'AuditorFunctionName', {
+      value: this.auditor.handler.function.functionName,
+      description: 'Runs the ledger audit on demand: aws lambda invoke --function-name <this> out.json',
+    });
     new CfnOutput(this, 'FailureQueueUrl', {
       value: this.consumer.failureQueue.queueUrl,
       description: 'On-failure records of the ledger consumer (redrive: docs/DEPLOY.md)',

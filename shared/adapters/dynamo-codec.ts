@@ -1,11 +1,16 @@
+import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Metadata } from '../domain/identifiers.js';
 import {
   type Account,
-  type EntryDirection,
+  type AccountRequestOutcome,
+  AccountStatus,
+  type JournalLine,
+  type JournalPage,
+  type LineType,
   type RejectionReason,
-  type StatementEntry,
   type Transfer,
+  type TransferAction,
   TransferStatus,
 } from '../domain/ledger.js';
 import { parseStoredMinorUnits } from '../domain/money.js';
@@ -13,14 +18,13 @@ import { parseStoredMinorUnits } from '../domain/money.js';
 /** Item <-> domain mapping for the ledger table. Money is stored as DynamoDB N (exact decimal). */
 export type Item = Record<string, AttributeValue>;
 
+/** The sparse scheduler index is spread over this many partitions so none runs hot. */
+export const SCHEDULE_SHARDS = 16;
+
 export const accountKey = (id: string): Item => ({ pk: { S: `ACCT#${id}` }, sk: { S: 'ACCT' } });
 export const transferKey = (id: string): Item => ({ pk: { S: `XFER#${id}` }, sk: { S: 'XFER' } });
-/** Versions are zero-padded so that the sort key orders entries by version. */
-export const entrySortKey = (version: bigint): string => `E#${version.toString().padStart(20, '0')}`;
-export const entryKey = (accountId: string, version: bigint): Item => ({
-  pk: { S: `ACCT#${accountId}` },
-  sk: { S: entrySortKey(version) },
-});
+/** Versions are zero-padded so that the sort key orders pages by version. */
+export const pageSortKey = (version: bigint): string => `E#${version.toString().padStart(20, '0')}`;
 
 export class CorruptItemError extends Error {
   constructor(message: string) {
@@ -30,20 +34,21 @@ export class CorruptItemError extends Error {
 }
 
 export const S = (value: string): AttributeValue => ({ S: value });
-export const N = (value: bigint): AttributeValue => ({ N: value.toString() });
+export const N = (value: bigint | number): AttributeValue => ({ N: value.toString() });
 
 function str(item: Item, name: string): string {
   const v = item[name]?.S;
   if (v === undefined) throw new CorruptItemError(`item ${item.pk?.S ?? '?'} has no string ${name}`);
   return v;
 }
-function optStr(item: Item, name: string): string | undefined {
-  return item[name]?.S;
-}
 function num(item: Item, name: string): bigint {
   const v = item[name]?.N;
   if (v === undefined) throw new CorruptItemError(`item ${item.pk?.S ?? '?'} has no number ${name}`);
   return parseStoredMinorUnits(v);
+}
+/** Optional attributes: present in the result only when present in the item. */
+function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 function optNum(item: Item, name: string): bigint | undefined {
   const v = item[name]?.N;
@@ -52,41 +57,76 @@ function optNum(item: Item, name: string): bigint | undefined {
 function metadataOf(item: Item): { metadata?: Metadata } {
   const m = item.metadata?.M;
   if (m === undefined) return {};
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(m)) out[k] = v.S ?? '';
-  return { metadata: out };
+  return { metadata: Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.S ?? ''])) };
 }
-export function metadataAttr(m: Metadata | undefined): Item {
+function metadataAttr(m: Metadata | undefined): Item {
   if (m === undefined) return {};
   return { metadata: { M: Object.fromEntries(Object.entries(m).map(([k, v]) => [k, S(v)])) } };
 }
+function optS(name: string, value: string | undefined): Item {
+  return value === undefined ? {} : { [name]: S(value) };
+}
+function optN(name: string, value: bigint | number | undefined): Item {
+  return value === undefined ? {} : { [name]: N(value) };
+}
+
+const ACCOUNT_STATUSES = new Set<string>(Object.values(AccountStatus));
 
 export function accountFromItem(item: Item): Account {
+  const status = item.status?.S ?? AccountStatus.OPEN;
+  if (!ACCOUNT_STATUSES.has(status))
+    throw new CorruptItemError(`account ${str(item, 'id')} has status ${status}`);
+  const last = item.lastRequest?.S;
   return {
     id: str(item, 'id'),
     currency: str(item, 'currency'),
     balance: num(item, 'balance'),
+    heldAmount: optNum(item, 'heldAmount') ?? 0n,
     overdraftLimit: num(item, 'overdraftLimit'),
+    status: status as AccountStatus,
     version: num(item, 'version'),
     homeRegion: str(item, 'homeRegion'),
     fingerprint: str(item, 'fingerprint'),
     createdAt: str(item, 'createdAt'),
     updatedAt: str(item, 'updatedAt'),
+    ...opt('lastRequest', last === undefined ? undefined : (JSON.parse(last) as AccountRequestOutcome)),
+    ...opt(
+      'recentRequestIds',
+      item.recentRequestIds?.L?.flatMap((v) => (v.S === undefined ? [] : [v.S])),
+    ),
     ...metadataOf(item),
   };
 }
 
-const STATUSES = new Set<string>(Object.values(TransferStatus));
+export function accountItem(a: Account): Item {
+  return {
+    ...accountKey(a.id),
+    kind: S('account'),
+    id: S(a.id),
+    currency: S(a.currency),
+    balance: N(a.balance),
+    heldAmount: N(a.heldAmount),
+    overdraftLimit: N(a.overdraftLimit),
+    status: S(a.status),
+    version: N(a.version),
+    homeRegion: S(a.homeRegion),
+    fingerprint: S(a.fingerprint),
+    createdAt: S(a.createdAt),
+    updatedAt: S(a.updatedAt),
+    ...optS('lastRequest', a.lastRequest === undefined ? undefined : JSON.stringify(a.lastRequest)),
+    ...(a.recentRequestIds === undefined ? {} : { recentRequestIds: { L: a.recentRequestIds.map(S) } }),
+    ...metadataAttr(a.metadata),
+  };
+}
+
+const TRANSFER_STATUSES = new Set<string>(Object.values(TransferStatus));
 
 export function transferFromItem(item: Item): Transfer {
   const status = str(item, 'status');
-  if (!STATUSES.has(status)) throw new CorruptItemError(`transfer ${str(item, 'id')} has status ${status}`);
-  const reference = optStr(item, 'reference');
-  const reason = optStr(item, 'reason');
-  const postedAt = optStr(item, 'postedAt');
-  const rejectedAt = optStr(item, 'rejectedAt');
-  const debitBalanceAfter = optNum(item, 'debitBalanceAfter');
-  const creditBalanceAfter = optNum(item, 'creditBalanceAfter');
+  if (!TRANSFER_STATUSES.has(status))
+    throw new CorruptItemError(`transfer ${str(item, 'id')} has status ${status}`);
+  const actions = item.actions?.S;
+  const hold = item.holdTimeoutSeconds?.N;
   return {
     id: str(item, 'id'),
     debitAccountId: str(item, 'debitAccountId'),
@@ -96,42 +136,121 @@ export function transferFromItem(item: Item): Transfer {
     fingerprint: str(item, 'fingerprint'),
     status: status as TransferStatus,
     acceptedAt: str(item, 'acceptedAt'),
-    ...(reference === undefined ? {} : { reference }),
-    ...(reason === undefined ? {} : { reason: reason as RejectionReason }),
-    ...(postedAt === undefined ? {} : { postedAt }),
-    ...(rejectedAt === undefined ? {} : { rejectedAt }),
-    ...(debitBalanceAfter === undefined ? {} : { debitBalanceAfter }),
-    ...(creditBalanceAfter === undefined ? {} : { creditBalanceAfter }),
+    revision: optNum(item, 'revision') ?? 0n,
+    ...opt('reference', item.reference?.S),
+    ...opt('reason', item.reason?.S as RejectionReason | undefined),
+    ...opt('holdTimeoutSeconds', hold === undefined ? undefined : Number(hold)),
+    ...opt('reversalOf', item.reversalOf?.S),
+    ...opt('groupId', item.groupId?.S),
+    ...opt('postedAt', item.postedAt?.S),
+    ...opt('rejectedAt', item.rejectedAt?.S),
+    ...opt('heldAt', item.heldAt?.S),
+    ...opt('holdExpiresAt', item.holdExpiresAt?.S),
+    ...opt('capturedAmount', optNum(item, 'capturedAmount')),
+    ...opt('releasedAt', item.releasedAt?.S),
+    ...opt('reversedBy', item.reversedBy?.S),
+    ...opt(
+      'actions',
+      actions === undefined ? undefined : (JSON.parse(actions) as Record<string, TransferAction>),
+    ),
     ...metadataOf(item),
   };
 }
 
-export function entryFromItem(item: Item): StatementEntry {
+/**
+ * The whole transfer item. While ACCEPTED it sits in the scheduler index under PENDING (the
+ * reconciler re-enqueues it if it stays there); while HELD, under HOLD by expiry time (the sweeper
+ * expires it); once final it leaves the index.
+ */
+export function transferItem(t: Transfer): Item {
   return {
-    accountId: str(item, 'accountId'),
-    version: num(item, 'version'),
-    transferId: str(item, 'transferId'),
-    direction: str(item, 'direction') as EntryDirection,
-    amount: num(item, 'amount'),
-    currency: str(item, 'currency'),
-    counterpartyAccountId: str(item, 'counterpartyAccountId'),
-    balanceAfter: num(item, 'balanceAfter'),
-    postedAt: str(item, 'postedAt'),
+    ...transferKey(t.id),
+    kind: S('transfer'),
+    id: S(t.id),
+    debitAccountId: S(t.debitAccountId),
+    creditAccountId: S(t.creditAccountId),
+    amount: N(t.amount),
+    currency: S(t.currency),
+    fingerprint: S(t.fingerprint),
+    status: S(t.status),
+    acceptedAt: S(t.acceptedAt),
+    revision: N(t.revision),
+    ...optS('reference', t.reference),
+    ...optS('reason', t.reason),
+    ...optN('holdTimeoutSeconds', t.holdTimeoutSeconds),
+    ...optS('reversalOf', t.reversalOf),
+    ...optS('groupId', t.groupId),
+    ...optS('postedAt', t.postedAt),
+    ...optS('rejectedAt', t.rejectedAt),
+    ...optS('heldAt', t.heldAt),
+    ...optS('holdExpiresAt', t.holdExpiresAt),
+    ...optN('capturedAmount', t.capturedAmount),
+    ...optS('releasedAt', t.releasedAt),
+    ...optS('reversedBy', t.reversedBy),
+    ...optS('actions', t.actions === undefined ? undefined : JSON.stringify(t.actions)),
+    ...metadataAttr(t.metadata),
+    ...scheduleAttributes(t),
   };
 }
 
-export function entryItem(e: StatementEntry): Item {
+function scheduleAttributes(t: Transfer): Item {
+  if (t.status === TransferStatus.ACCEPTED) {
+    return { gsi1pk: S(schedulePartition('PENDING', t.id)), gsi1sk: S(`${t.acceptedAt}#${t.id}`) };
+  }
+  if (t.status === TransferStatus.HELD && t.holdExpiresAt !== undefined) {
+    return { gsi1pk: S(schedulePartition('HOLD', t.id)), gsi1sk: S(`${t.holdExpiresAt}#${t.id}`) };
+  }
+  return {};
+}
+
+export function schedulePartition(kind: 'PENDING' | 'HOLD', idOrShard: string | number): string {
+  const shard =
+    typeof idOrShard === 'number'
+      ? idOrShard
+      : createHash('sha256').update(idOrShard).digest().readUInt8(0) % SCHEDULE_SHARDS;
+  return `${kind}#${shard.toString().padStart(2, '0')}`;
+}
+
+export function pageItem(p: JournalPage): Item {
   return {
-    ...entryKey(e.accountId, e.version),
-    kind: S('entry'),
-    accountId: S(e.accountId),
-    version: N(e.version),
-    transferId: S(e.transferId),
-    direction: S(e.direction),
-    amount: N(e.amount),
-    currency: S(e.currency),
-    counterpartyAccountId: S(e.counterpartyAccountId),
-    balanceAfter: N(e.balanceAfter),
-    postedAt: S(e.postedAt),
+    pk: S(`ACCT#${p.accountId}`),
+    sk: S(pageSortKey(p.version)),
+    kind: S('journal'),
+    accountId: S(p.accountId),
+    version: N(p.version),
+    currency: S(p.currency),
+    postedAt: S(p.postedAt),
+    lines: {
+      L: p.lines.map((l) => ({
+        M: {
+          transferId: S(l.transferId),
+          type: S(l.type),
+          amount: N(l.amount),
+          balanceAfter: N(l.balanceAfter),
+          heldAfter: N(l.heldAfter),
+          ...optS('counterpartyAccountId', l.counterpartyAccountId),
+        },
+      })),
+    },
+  };
+}
+
+export function pageFromItem(item: Item): JournalPage {
+  return {
+    accountId: str(item, 'accountId'),
+    version: num(item, 'version'),
+    currency: str(item, 'currency'),
+    postedAt: str(item, 'postedAt'),
+    lines: (item.lines?.L ?? []).map((v): JournalLine => {
+      const m = v.M ?? {};
+      return {
+        transferId: str(m, 'transferId'),
+        type: str(m, 'type') as LineType,
+        amount: num(m, 'amount'),
+        balanceAfter: num(m, 'balanceAfter'),
+        heldAfter: num(m, 'heldAfter'),
+        ...opt('counterpartyAccountId', m.counterpartyAccountId?.S),
+      };
+    }),
   };
 }

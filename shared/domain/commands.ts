@@ -1,18 +1,36 @@
 import { z } from 'zod';
 import { CurrencyCode, Identifier, Metadata, Reference } from './identifiers.js';
-import type { AccountSpec, TransferRequest } from './ledger.js';
+import { type AccountSpec, AccountStatus, HOLD_TIMEOUT_SECONDS_MAX, type TransferRequest } from './ledger.js';
 import { formatMinorUnits, isMoneyDigits } from './money.js';
 
 /**
  * Commands carried on the Kinesis stream. The consumer is the only writer of account items, so
- * every change to an account (opening it, moving money) travels through the stream in the
- * account's partition and is applied in order.
+ * every change to an account (opening it, moving or reserving money, limits, status) travels
+ * through the stream in the partition of the account whose order matters, and is applied in order.
  *
  * Versioned (`v`) so that a new producer and an old consumer can coexist during a deploy.
  */
 const MoneyDigits = z.string().refine(isMoneyDigits, 'must be a decimal string of 1-19 digits');
+const PositiveMoney = MoneyDigits.refine((s) => BigInt(s) > 0n, 'must be positive');
 const Timestamp = z.iso.datetime();
 const Fingerprint = z.string().min(16).max(64);
+const RequestId = z.string().min(1).max(160);
+
+export const TransferBody = z
+  .object({
+    id: Identifier,
+    debitAccountId: Identifier,
+    creditAccountId: Identifier,
+    amount: PositiveMoney,
+    currency: CurrencyCode,
+    reference: Reference.optional(),
+    metadata: Metadata.optional(),
+    holdTimeoutSeconds: z.number().int().min(1).max(HOLD_TIMEOUT_SECONDS_MAX).optional(),
+    reversalOf: Identifier.optional(),
+    groupId: Identifier.optional(),
+  })
+  .strict();
+export type TransferBody = z.infer<typeof TransferBody>;
 
 export const TransferCommand = z
   .object({
@@ -20,20 +38,40 @@ export const TransferCommand = z
     type: z.literal('transfer'),
     fingerprint: Fingerprint,
     acceptedAt: Timestamp,
-    transfer: z
-      .object({
-        id: Identifier,
-        debitAccountId: Identifier,
-        creditAccountId: Identifier,
-        amount: MoneyDigits.refine((s) => BigInt(s) > 0n, 'must be positive'),
-        currency: CurrencyCode,
-        reference: Reference.optional(),
-        metadata: Metadata.optional(),
-      })
-      .strict(),
+    transfer: TransferBody,
   })
   .strict();
 export type TransferCommand = z.infer<typeof TransferCommand>;
+
+/** Legs of an atomic batch: all POSTED or all REJECTED, applied in order as one unit. */
+export const ATOMIC_LEGS_MAX = 25;
+export const AtomicGroupCommand = z
+  .object({
+    v: z.literal(1),
+    type: z.literal('atomic_group'),
+    groupId: Identifier,
+    acceptedAt: Timestamp,
+    legs: z
+      .array(z.object({ fingerprint: Fingerprint, transfer: TransferBody }).strict())
+      .min(1)
+      .max(ATOMIC_LEGS_MAX),
+  })
+  .strict();
+export type AtomicGroupCommand = z.infer<typeof AtomicGroupCommand>;
+
+/** Capture, void or expiry of a hold; partitioned by the hold's debit account. */
+export const HoldActionCommand = z
+  .object({
+    v: z.literal(1),
+    type: z.enum(['capture', 'void', 'expire']),
+    transferId: Identifier,
+    debitAccountId: Identifier,
+    requestId: RequestId,
+    requestedAt: Timestamp,
+    amount: PositiveMoney.optional(),
+  })
+  .strict();
+export type HoldActionCommand = z.infer<typeof HoldActionCommand>;
 
 export const OpenAccountCommand = z
   .object({
@@ -54,17 +92,99 @@ export const OpenAccountCommand = z
   .strict();
 export type OpenAccountCommand = z.infer<typeof OpenAccountCommand>;
 
-export const LedgerCommand = z.discriminatedUnion('type', [TransferCommand, OpenAccountCommand]);
+export const UpdateAccountCommand = z
+  .object({
+    v: z.literal(1),
+    type: z.literal('update_account'),
+    accountId: Identifier,
+    requestId: RequestId,
+    requestedAt: Timestamp,
+    overdraftLimit: MoneyDigits.optional(),
+    status: z.enum([AccountStatus.OPEN, AccountStatus.FROZEN, AccountStatus.CLOSED]).optional(),
+  })
+  .strict();
+export type UpdateAccountCommand = z.infer<typeof UpdateAccountCommand>;
+
+export const LedgerCommand = z.union([
+  TransferCommand,
+  AtomicGroupCommand,
+  HoldActionCommand,
+  OpenAccountCommand,
+  UpdateAccountCommand,
+]);
 export type LedgerCommand = z.infer<typeof LedgerCommand>;
 
-/** Kinesis partition key: the account whose order matters (the debited one for a transfer). */
+/** Kinesis partition key: the account whose order matters (the debited one for money moves). */
 export function partitionKeyOf(command: LedgerCommand): string {
-  return command.type === 'transfer' ? command.transfer.debitAccountId : command.account.id;
+  switch (command.type) {
+    case 'transfer':
+      return command.transfer.debitAccountId;
+    case 'atomic_group':
+      return command.legs[0]?.transfer.debitAccountId ?? command.groupId;
+    case 'open_account':
+      return command.account.id;
+    case 'update_account':
+      return command.accountId;
+    default:
+      return command.debitAccountId;
+  }
 }
 
 /** Unique id of a command, for logs and dead letters. */
 export function commandIdOf(command: LedgerCommand): string {
-  return command.type === 'transfer' ? `transfer:${command.transfer.id}` : `account:${command.account.id}`;
+  switch (command.type) {
+    case 'transfer':
+      return `transfer:${command.transfer.id}`;
+    case 'atomic_group':
+      return `group:${command.groupId}`;
+    case 'open_account':
+      return `account:${command.account.id}`;
+    case 'update_account':
+      return `account-update:${command.requestId}`;
+    default:
+      return `${command.type}:${command.requestId}`;
+  }
+}
+
+/** The account and transfer ids a command reads and may write (for reads and batch sizing). */
+export function touchesOf(command: LedgerCommand): { accounts: string[]; transfers: string[] } {
+  switch (command.type) {
+    case 'transfer':
+      return {
+        accounts: [command.transfer.debitAccountId, command.transfer.creditAccountId],
+        transfers: [
+          command.transfer.id,
+          ...(command.transfer.reversalOf === undefined ? [] : [command.transfer.reversalOf]),
+        ],
+      };
+    case 'atomic_group':
+      return {
+        accounts: command.legs.flatMap((l) => [l.transfer.debitAccountId, l.transfer.creditAccountId]),
+        transfers: command.legs.map((l) => l.transfer.id),
+      };
+    case 'open_account':
+      return { accounts: [command.account.id], transfers: [] };
+    case 'update_account':
+      return { accounts: [command.accountId], transfers: [] };
+    default:
+      // The credit account is only known from the transfer record: the reader adds it.
+      return { accounts: [command.debitAccountId], transfers: [command.transferId] };
+  }
+}
+
+export function transferBodyOf(t: TransferRequest): TransferBody {
+  return {
+    id: t.id,
+    debitAccountId: t.debitAccountId,
+    creditAccountId: t.creditAccountId,
+    amount: formatMinorUnits(t.amount),
+    currency: t.currency,
+    ...(t.reference === undefined ? {} : { reference: t.reference }),
+    ...(t.metadata === undefined ? {} : { metadata: t.metadata }),
+    ...(t.holdTimeoutSeconds === undefined ? {} : { holdTimeoutSeconds: t.holdTimeoutSeconds }),
+    ...(t.reversalOf === undefined ? {} : { reversalOf: t.reversalOf }),
+    ...(t.groupId === undefined ? {} : { groupId: t.groupId }),
+  };
 }
 
 export function transferCommand(
@@ -72,20 +192,20 @@ export function transferCommand(
   fingerprint: string,
   acceptedAt: string,
 ): TransferCommand {
+  return { v: 1, type: 'transfer', fingerprint, acceptedAt, transfer: transferBodyOf(t) };
+}
+
+export function atomicGroupCommand(
+  groupId: string,
+  legs: readonly { request: TransferRequest; fingerprint: string }[],
+  acceptedAt: string,
+): AtomicGroupCommand {
   return {
     v: 1,
-    type: 'transfer',
-    fingerprint,
+    type: 'atomic_group',
+    groupId,
     acceptedAt,
-    transfer: {
-      id: t.id,
-      debitAccountId: t.debitAccountId,
-      creditAccountId: t.creditAccountId,
-      amount: formatMinorUnits(t.amount),
-      currency: t.currency,
-      ...(t.reference === undefined ? {} : { reference: t.reference }),
-      ...(t.metadata === undefined ? {} : { metadata: t.metadata }),
-    },
+    legs: legs.map((l) => ({ fingerprint: l.fingerprint, transfer: transferBodyOf(l.request) })),
   };
 }
 
@@ -110,16 +230,18 @@ export function openAccountCommand(
   };
 }
 
-export function transferRequestOf(c: TransferCommand): TransferRequest {
-  const t = c.transfer;
+export function transferRequestOf(body: TransferBody): TransferRequest {
   return {
-    id: t.id,
-    debitAccountId: t.debitAccountId,
-    creditAccountId: t.creditAccountId,
-    amount: BigInt(t.amount),
-    currency: t.currency,
-    ...(t.reference === undefined ? {} : { reference: t.reference }),
-    ...(t.metadata === undefined ? {} : { metadata: t.metadata }),
+    id: body.id,
+    debitAccountId: body.debitAccountId,
+    creditAccountId: body.creditAccountId,
+    amount: BigInt(body.amount),
+    currency: body.currency,
+    ...(body.reference === undefined ? {} : { reference: body.reference }),
+    ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+    ...(body.holdTimeoutSeconds === undefined ? {} : { holdTimeoutSeconds: body.holdTimeoutSeconds }),
+    ...(body.reversalOf === undefined ? {} : { reversalOf: body.reversalOf }),
+    ...(body.groupId === undefined ? {} : { groupId: body.groupId }),
   };
 }
 

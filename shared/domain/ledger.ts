@@ -4,8 +4,14 @@ import type { Metadata } from './identifiers.js';
 /** Lifecycle of a transfer. ACCEPTED: recorded and queued, not yet applied. */
 export const TransferStatus = {
   ACCEPTED: 'ACCEPTED',
+  /** A hold: the amount is reserved on the debit account, not moved. */
+  HELD: 'HELD',
   POSTED: 'POSTED',
   REJECTED: 'REJECTED',
+  /** A hold released on request. */
+  VOIDED: 'VOIDED',
+  /** A hold released because its timeout passed. */
+  EXPIRED: 'EXPIRED',
 } as const;
 export type TransferStatus = (typeof TransferStatus)[keyof typeof TransferStatus];
 
@@ -15,11 +21,42 @@ export const RejectionReason = {
   ACCOUNT_NOT_FOUND: 'account_not_found',
   CURRENCY_MISMATCH: 'currency_mismatch',
   SAME_ACCOUNT: 'same_account',
+  ACCOUNT_FROZEN: 'account_frozen',
+  ACCOUNT_CLOSED: 'account_closed',
+  /** An atomic batch failed because another of its legs failed. */
+  LINKED_TRANSFER_FAILED: 'linked_transfer_failed',
+  /** A reversal of a transfer that is not POSTED or is already reversed. */
+  TRANSFER_NOT_REVERSIBLE: 'transfer_not_reversible',
 } as const;
 export type RejectionReason = (typeof RejectionReason)[keyof typeof RejectionReason];
 
-export const EntryDirection = { DEBIT: 'DEBIT', CREDIT: 'CREDIT' } as const;
-export type EntryDirection = (typeof EntryDirection)[keyof typeof EntryDirection];
+export const AccountStatus = { OPEN: 'OPEN', FROZEN: 'FROZEN', CLOSED: 'CLOSED' } as const;
+export type AccountStatus = (typeof AccountStatus)[keyof typeof AccountStatus];
+
+/** Why an account change (PATCH) was refused. */
+export const AccountChangeRefusal = {
+  ACCOUNT_NOT_EMPTY: 'account_not_empty',
+  ACCOUNT_CLOSED: 'account_closed',
+  LIMIT_BELOW_BALANCE: 'limit_below_balance',
+} as const;
+export type AccountChangeRefusal = (typeof AccountChangeRefusal)[keyof typeof AccountChangeRefusal];
+
+/** What one statement line did to its account. */
+export const LineType = {
+  DEBIT: 'DEBIT',
+  CREDIT: 'CREDIT',
+  /** A hold reserved `amount` (heldAmount up, balance unchanged). */
+  HOLD: 'HOLD',
+  /** A hold captured: balance down by `amount`, the whole hold released. */
+  CAPTURE: 'CAPTURE',
+  /** A hold voided or expired: heldAmount down by `amount`. */
+  RELEASE: 'RELEASE',
+} as const;
+export type LineType = (typeof LineType)[keyof typeof LineType];
+
+/** Holds end by themselves after this long unless captured or voided (default and bound). */
+export const HOLD_TIMEOUT_SECONDS_DEFAULT = 7 * 24 * 3600;
+export const HOLD_TIMEOUT_SECONDS_MAX = 30 * 24 * 3600;
 
 /** What a client asks to open. `homeRegion` is chosen by the server that receives the request. */
 export interface AccountSpec {
@@ -29,16 +66,38 @@ export interface AccountSpec {
   readonly metadata?: Metadata;
 }
 
+/** The last PATCH applied to an account, so the API can tell the caller its outcome. */
+export interface AccountRequestOutcome {
+  readonly requestId: string;
+  readonly outcome: 'applied' | 'refused';
+  readonly reason?: AccountChangeRefusal;
+}
+
 export interface Account extends AccountSpec {
-  /** credits - debits, in minor units. Never below -overdraftLimit. */
+  /** credits - debits, in minor units. */
   readonly balance: bigint;
-  /** Incremented by every posting; the statement entry of a posting carries the version it produced. */
+  /** Sum of the active holds debiting this account. */
+  readonly heldAmount: bigint;
+  readonly status: AccountStatus;
+  /** Incremented by every write of the account; a statement page carries the version it produced. */
   readonly version: bigint;
   /** The only region whose consumer may write this account. */
   readonly homeRegion: string;
   readonly fingerprint: string;
   readonly createdAt: string;
   readonly updatedAt: string;
+  readonly lastRequest?: AccountRequestOutcome;
+  /** The latest account-change request ids (at most ACCOUNT_REQUESTS_REMEMBERED), for idempotency. */
+  readonly recentRequestIds?: readonly string[];
+}
+
+export const ACCOUNT_REQUESTS_REMEMBERED = 16;
+/** A transfer keeps at most this many capture/void/expire records; the oldest ignored go first. */
+export const TRANSFER_ACTIONS_MAX = 32;
+
+/** balance - heldAmount: what a debit or a new hold may use (down to -overdraftLimit). */
+export function availableBalance(a: Pick<Account, 'balance' | 'heldAmount'>): bigint {
+  return a.balance - a.heldAmount;
 }
 
 export interface TransferRequest {
@@ -50,6 +109,20 @@ export interface TransferRequest {
   readonly currency: string;
   readonly reference?: string;
   readonly metadata?: Metadata;
+  /** Present for a hold: it reserves the amount until captured, voided or expired. */
+  readonly holdTimeoutSeconds?: number;
+  /** Present for a reversal: the transfer whose amount it moves back. */
+  readonly reversalOf?: string;
+  /** Present for a leg of an atomic batch. */
+  readonly groupId?: string;
+}
+
+/** A capture, void or expiry seen by the ledger, keyed by its request id (idempotency). */
+export interface TransferAction {
+  readonly action: 'capture' | 'void' | 'expire';
+  readonly at: string;
+  readonly outcome: 'applied' | 'ignored';
+  readonly reason?: string;
 }
 
 export interface Transfer extends TransferRequest {
@@ -57,38 +130,59 @@ export interface Transfer extends TransferRequest {
   readonly reason?: RejectionReason;
   readonly fingerprint: string;
   readonly acceptedAt: string;
+  /** Incremented by every ledger write of the transfer (optimistic concurrency). */
+  readonly revision: bigint;
   readonly postedAt?: string;
   readonly rejectedAt?: string;
-  readonly debitBalanceAfter?: bigint;
-  readonly creditBalanceAfter?: bigint;
+  readonly heldAt?: string;
+  readonly holdExpiresAt?: string;
+  readonly capturedAmount?: bigint;
+  readonly releasedAt?: string;
+  readonly reversedBy?: string;
+  readonly actions?: Readonly<Record<string, TransferAction>>;
 }
 
-/** One line of an account's statement: the account's side of one posted transfer. */
-export interface StatementEntry {
-  readonly accountId: string;
-  /** The account version this posting produced: the statement's order. */
-  readonly version: bigint;
+/** One line of an account's statement. */
+export interface JournalLine {
   readonly transferId: string;
-  readonly direction: EntryDirection;
+  readonly type: LineType;
   readonly amount: bigint;
-  readonly currency: string;
-  readonly counterpartyAccountId: string;
+  readonly counterpartyAccountId?: string;
   readonly balanceAfter: bigint;
+  readonly heldAfter: bigint;
+}
+
+/** The lines one ledger write added to one account, stored as one item at the version it made. */
+export interface JournalPage {
+  readonly accountId: string;
+  readonly version: bigint;
+  readonly currency: string;
+  readonly postedAt: string;
+  readonly lines: readonly JournalLine[];
+}
+
+/** A statement line as read back: the line with its page's position and time. */
+export interface StatementEntry extends JournalLine {
+  readonly accountId: string;
+  readonly version: bigint;
+  /** Position of the line within its page (0-based). */
+  readonly index: number;
+  readonly currency: string;
   readonly postedAt: string;
 }
 
 export type TransferDecision =
   | { readonly outcome: 'reject'; readonly reason: RejectionReason }
-  | { readonly outcome: 'post'; readonly debitBalanceAfter: bigint; readonly creditBalanceAfter: bigint }
+  | { readonly outcome: 'post' }
   /** An account is homed in another region: this region must not write it. */
   | { readonly outcome: 'not_home'; readonly accountId: string; readonly homeRegion: string };
 
 /**
- * The ledger rule for one transfer, given the accounts as read at their current version.
+ * The ledger rule for moving (or reserving) money between two accounts as they stand now.
  * Order of checks is part of the contract: the first failing rule names the rejection.
  */
 export function decideTransfer(
-  transfer: TransferRequest,
+  transfer: Pick<TransferRequest, 'id' | 'debitAccountId' | 'creditAccountId' | 'amount' | 'currency'>,
   debit: Account | undefined,
   credit: Account | undefined,
   region: string,
@@ -96,57 +190,30 @@ export function decideTransfer(
   if (transfer.amount <= 0n) throw new RangeError(`transfer ${transfer.id}: amount must be positive`);
   if (transfer.debitAccountId === transfer.creditAccountId) return reject(RejectionReason.SAME_ACCOUNT);
   if (debit === undefined || credit === undefined) return reject(RejectionReason.ACCOUNT_NOT_FOUND);
-  if (debit.homeRegion !== region)
-    return { outcome: 'not_home', accountId: debit.id, homeRegion: debit.homeRegion };
-  if (credit.homeRegion !== region) {
-    return { outcome: 'not_home', accountId: credit.id, homeRegion: credit.homeRegion };
+  for (const account of [debit, credit]) {
+    if (account.homeRegion !== region) {
+      return { outcome: 'not_home', accountId: account.id, homeRegion: account.homeRegion };
+    }
   }
+  const frozenOrClosed = accountStatusRejection(debit) ?? accountStatusRejection(credit);
+  if (frozenOrClosed !== undefined) return reject(frozenOrClosed);
   if (debit.currency !== transfer.currency || credit.currency !== transfer.currency) {
     return reject(RejectionReason.CURRENCY_MISMATCH);
   }
-  const debitBalanceAfter = debit.balance - transfer.amount;
-  if (debitBalanceAfter < -debit.overdraftLimit) return reject(RejectionReason.INSUFFICIENT_FUNDS);
-  const creditBalanceAfter = credit.balance + transfer.amount;
-  // Double entry: what leaves one account arrives in the other, to the minor unit.
-  assertConserved(debit.balance + credit.balance, debitBalanceAfter + creditBalanceAfter);
-  return { outcome: 'post', debitBalanceAfter, creditBalanceAfter };
+  if (availableBalance(debit) - transfer.amount < -debit.overdraftLimit) {
+    return reject(RejectionReason.INSUFFICIENT_FUNDS);
+  }
+  return { outcome: 'post' };
+}
+
+export function accountStatusRejection(account: Account): RejectionReason | undefined {
+  if (account.status === AccountStatus.CLOSED) return RejectionReason.ACCOUNT_CLOSED;
+  if (account.status === AccountStatus.FROZEN) return RejectionReason.ACCOUNT_FROZEN;
+  return undefined;
 }
 
 function reject(reason: RejectionReason): TransferDecision {
   return { outcome: 'reject', reason };
-}
-
-function assertConserved(before: bigint, after: bigint): void {
-  if (before !== after) throw new Error(`ledger invariant broken: ${before} != ${after}`);
-}
-
-/** The two statement entries a posted transfer writes, one per account. */
-export function entriesOf(
-  transfer: TransferRequest,
-  debit: Account,
-  credit: Account,
-  decision: { readonly debitBalanceAfter: bigint; readonly creditBalanceAfter: bigint },
-  postedAt: string,
-): readonly [StatementEntry, StatementEntry] {
-  const common = { transferId: transfer.id, amount: transfer.amount, currency: transfer.currency, postedAt };
-  return [
-    {
-      ...common,
-      accountId: debit.id,
-      version: debit.version + 1n,
-      direction: EntryDirection.DEBIT,
-      counterpartyAccountId: credit.id,
-      balanceAfter: decision.debitBalanceAfter,
-    },
-    {
-      ...common,
-      accountId: credit.id,
-      version: credit.version + 1n,
-      direction: EntryDirection.CREDIT,
-      counterpartyAccountId: debit.id,
-      balanceAfter: decision.creditBalanceAfter,
-    },
-  ];
 }
 
 /**
@@ -154,6 +221,8 @@ export function entriesOf(
  * request (amount as "100" or 100, keys in any order) matches and a different body conflicts.
  */
 export function transferFingerprint(t: TransferRequest): string {
+  // v1 parts first, so a plain transfer keeps the fingerprint it had before holds existed; the
+  // newer fields are appended only when present.
   return fingerprint([
     'transfer/v1',
     t.id,
@@ -163,6 +232,9 @@ export function transferFingerprint(t: TransferRequest): string {
     t.currency,
     t.reference ?? null,
     sortedEntries(t.metadata),
+    ...(t.holdTimeoutSeconds === undefined ? [] : [['hold', t.holdTimeoutSeconds]]),
+    ...(t.reversalOf === undefined ? [] : [['reversalOf', t.reversalOf]]),
+    ...(t.groupId === undefined ? [] : [['groupId', t.groupId]]),
   ]);
 }
 

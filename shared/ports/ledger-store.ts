@@ -1,11 +1,5 @@
-import type {
-  Account,
-  AccountSpec,
-  StatementEntry,
-  Transfer,
-  TransferDecision,
-  TransferRequest,
-} from '../domain/ledger.js';
+import type { Account, StatementEntry, Transfer, TransferRequest } from '../domain/ledger.js';
+import type { LedgerState, WriteSet } from '../domain/planner.js';
 
 /** Reads for the API: the local replica, strongly consistent within the region. */
 export interface LedgerReader {
@@ -37,27 +31,19 @@ export interface TransferRecorder {
   ): Promise<RecordAcceptedResult>;
 }
 
-export type ApplyResult =
-  | { readonly status: 'posted' }
-  | { readonly status: 'rejected'; readonly reason: string }
-  /** Already final (a redelivered record): nothing was written. */
-  | { readonly status: 'duplicate' }
-  /** Not applicable here (unknown transfer, changed body, wrong region): dead-letter it. */
-  | { readonly status: 'unappliable'; readonly reason: string };
+export type CommitResult = 'committed' | 'conflict';
 
-/** The consumer's writes. Every method is idempotent under redelivery. */
-export interface LedgerWriter {
+/** The consumer's side: a consistent read, and an all-or-nothing conditional write of a plan. */
+export interface LedgerStateStore {
+  readState(ids: {
+    readonly accounts: Iterable<string>;
+    readonly transfers: Iterable<string>;
+  }): Promise<LedgerState>;
   /**
-   * Applies one transfer exactly once: reads both accounts, asks `decide`, and writes the outcome
-   * atomically, conditioned on the versions it read (re-reading on a lost race, bounded).
+   * Writes every change at once, conditioned on the versions and revisions read. 'conflict' means
+   * something moved since the read (or the write was throttled): read again and plan again.
    */
-  applyTransfer(
-    request: TransferRequest,
-    fingerprint: string,
-    decide: (debit: Account | undefined, credit: Account | undefined) => TransferDecision,
-  ): Promise<ApplyResult>;
-  /** Creates the account at balance 0 if it does not exist. Returns false if it existed already. */
-  openAccount(spec: AccountSpec, homeRegion: string, fingerprint: string, at: string): Promise<boolean>;
+  commit(writes: WriteSet): Promise<CommitResult>;
 }
 
 export interface DeadLetter {
@@ -70,11 +56,13 @@ export interface DeadLetter {
 }
 
 export interface DeadLetterSink {
+  /** Idempotent per recordId: a redelivered dead letter is stored once. */
   put(letter: DeadLetter): Promise<void>;
 }
 
-/** Transfers recorded ACCEPTED whose stream record may be missing (see the reconciler). */
+/** Transfers needing the scheduler's attention: stale ACCEPTED ones and holds past their timeout. */
 export interface PendingTransfers {
   listStale(olderThan: string, limit: number): Promise<readonly Transfer[]>;
   markReenqueued(id: string, at: string): Promise<void>;
+  listExpiredHolds(now: string, limit: number): Promise<readonly Transfer[]>;
 }

@@ -1,13 +1,23 @@
-import { type LedgerCommand, openAccountCommand, transferCommand } from '../domain/commands.js';
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  ATOMIC_LEGS_MAX,
+  atomicGroupCommand,
+  type LedgerCommand,
+  openAccountCommand,
+  transferCommand,
+  type UpdateAccountCommand,
+} from '../domain/commands.js';
 import {
   type Account,
   type AccountSpec,
+  type AccountStatus,
   accountFingerprint,
   type Transfer,
   type TransferRequest,
   TransferStatus,
   transferFingerprint,
 } from '../domain/ledger.js';
+import { formatMinorUnits } from '../domain/money.js';
 import type { CommandQueue } from '../ports/command-queue.js';
 import type {
   LedgerReader,
@@ -34,6 +44,38 @@ export type SubmitOutcome =
   | { readonly kind: 'unavailable'; readonly transfer: Transfer; readonly errorCode: string }
   /** The record itself could not be written (throttled store): 503, nothing recorded or queued. */
   | { readonly kind: 'unrecorded'; readonly id: string; readonly errorCode: string };
+
+/** Distinct accounts in an atomic batch: legs + 2 x accounts must fit one 100-item transaction. */
+export const ATOMIC_ACCOUNTS_MAX = 37;
+/** Longest synchronous wait a client may ask for (Prefer: wait=N). */
+export const WAIT_SECONDS_MAX = 10;
+
+/** Outcome of a capture, void or reverse request, known at request time. */
+export type HoldActionOutcome =
+  /** Queued: 202 (or 200 with the final state after a wait). */
+  | { readonly kind: 'accepted'; readonly transfer: Transfer }
+  /** This very action already happened: 200 with the transfer. */
+  | { readonly kind: 'done'; readonly transfer: Transfer }
+  | { readonly kind: 'not_found' }
+  /** 409 with `code` (hold_not_active, not_a_hold, transfer_not_posted, already_reversed). */
+  | { readonly kind: 'conflict'; readonly code: string; readonly transfer: Transfer }
+  /** 422: the request contradicts the transfer (amount above the held amount). */
+  | { readonly kind: 'invalid'; readonly message: string }
+  | { readonly kind: 'unavailable'; readonly errorCode: string };
+
+export type UpdateAccountOutcome =
+  | { readonly kind: 'updated'; readonly account: Account }
+  | { readonly kind: 'refused'; readonly reason: string; readonly account: Account }
+  | { readonly kind: 'not_found' }
+  /** Queued, not applied within the wait: 202. */
+  | { readonly kind: 'pending'; readonly account: Account }
+  | { readonly kind: 'unavailable'; readonly errorCode: string };
+
+export type AtomicOutcome =
+  | { readonly kind: 'accepted'; readonly transfers: readonly Transfer[] }
+  | { readonly kind: 'invalid'; readonly message: string }
+  | { readonly kind: 'conflict'; readonly id: string }
+  | { readonly kind: 'unavailable'; readonly errorCode: string };
 
 export type OpenAccountOutcome =
   | { readonly kind: 'created'; readonly account: Account }
@@ -123,6 +165,214 @@ export class IngestService {
     return compareAccount(opened, fingerprint, 'created');
   }
 
+  /**
+   * An atomic batch: every leg is recorded ACCEPTED with the batch's group id, then one command
+   * carries them all, so they are applied in order as one unit (all POSTED or all REJECTED).
+   * The group id is derived from the leg ids, so resending the same batch is idempotent.
+   */
+  async submitAtomic(requests: readonly Omit<TransferRequest, 'groupId'>[]): Promise<AtomicOutcome> {
+    if (requests.length === 0 || requests.length > ATOMIC_LEGS_MAX) {
+      return { kind: 'invalid', message: `an atomic batch has 1 to ${ATOMIC_LEGS_MAX} transfers` };
+    }
+    const ids = requests.map((r) => r.id);
+    if (new Set(ids).size !== ids.length)
+      return { kind: 'invalid', message: 'transfer ids in an atomic batch must differ' };
+    const accounts = new Set(requests.flatMap((r) => [r.debitAccountId, r.creditAccountId]));
+    if (accounts.size > ATOMIC_ACCOUNTS_MAX) {
+      return {
+        kind: 'invalid',
+        message: `an atomic batch touches at most ${ATOMIC_ACCOUNTS_MAX} distinct accounts`,
+      };
+    }
+    if (requests.some((r) => r.holdTimeoutSeconds !== undefined || r.reversalOf !== undefined)) {
+      return {
+        kind: 'invalid',
+        message: 'an atomic batch holds plain transfers only (no hold, no reversal)',
+      };
+    }
+    const groupId = `grp-${createHash('sha256').update(ids.join('\n')).digest('base64url').slice(0, 24)}`;
+    const legs = requests.map((r) => ({
+      request: { ...r, groupId },
+      fingerprint: transferFingerprint({ ...r, groupId }),
+    }));
+    const acceptedAt = this.now().toISOString();
+    const recorded = await mapBounded(legs, RECORD_CONCURRENCY_MAX, (l) =>
+      this.deps.recorder.recordAccepted(l.request, l.fingerprint, acceptedAt),
+    );
+    const transfers: Transfer[] = [];
+    for (const [i, r] of recorded.entries()) {
+      const transfer = r.created ? r.transfer : r.existing;
+      if (transfer.fingerprint !== legs[i]?.fingerprint) return { kind: 'conflict', id: transfer.id };
+      transfers.push(transfer);
+    }
+    if (transfers.every((t) => t.status !== TransferStatus.ACCEPTED)) return { kind: 'accepted', transfers };
+    const [result] = await this.deps.queue.enqueue([atomicGroupCommand(groupId, legs, acceptedAt)]);
+    if (result === undefined || !result.ok)
+      return { kind: 'unavailable', errorCode: result?.errorCode ?? 'NotSent' };
+    return { kind: 'accepted', transfers };
+  }
+
+  /** Capture all or part of a hold. Idempotent: the same capture again answers its result. */
+  async capture(id: string, amount: bigint | undefined): Promise<HoldActionOutcome> {
+    const transfer = await this.deps.reader.getTransfer(id);
+    if (transfer === undefined) return { kind: 'not_found' };
+    if (transfer.holdTimeoutSeconds === undefined) return { kind: 'conflict', code: 'not_a_hold', transfer };
+    if (amount !== undefined && amount > transfer.amount) {
+      return {
+        kind: 'invalid',
+        message: `amount exceeds the held amount (${formatMinorUnits(transfer.amount)})`,
+      };
+    }
+    const requestId = `capture:${id}:${amount === undefined ? 'all' : formatMinorUnits(amount)}`;
+    if (transfer.actions?.[requestId]?.outcome === 'applied') return { kind: 'done', transfer };
+    if (transfer.status !== TransferStatus.HELD && transfer.status !== TransferStatus.ACCEPTED) {
+      return { kind: 'conflict', code: 'hold_not_active', transfer };
+    }
+    return this.enqueueHoldAction(transfer, 'capture', requestId, amount);
+  }
+
+  /** Release a hold. Idempotent: voiding a voided hold answers its state. */
+  async void(id: string): Promise<HoldActionOutcome> {
+    const transfer = await this.deps.reader.getTransfer(id);
+    if (transfer === undefined) return { kind: 'not_found' };
+    if (transfer.holdTimeoutSeconds === undefined) return { kind: 'conflict', code: 'not_a_hold', transfer };
+    const requestId = `void:${id}`;
+    if (transfer.actions?.[requestId]?.outcome === 'applied') return { kind: 'done', transfer };
+    if (transfer.status !== TransferStatus.HELD && transfer.status !== TransferStatus.ACCEPTED) {
+      return { kind: 'conflict', code: 'hold_not_active', transfer };
+    }
+    return this.enqueueHoldAction(transfer, 'void', requestId, undefined);
+  }
+
+  /**
+   * A new transfer moving a POSTED transfer's amount back, applied like any transfer (so it is
+   * rejected with insufficient_funds if the credited account has spent it). Idempotent by its id.
+   */
+  async reverse(originalId: string, reversalId: string): Promise<HoldActionOutcome> {
+    const original = await this.deps.reader.getTransfer(originalId);
+    if (original === undefined) return { kind: 'not_found' };
+    if (original.status !== TransferStatus.POSTED)
+      return { kind: 'conflict', code: 'transfer_not_posted', transfer: original };
+    if (original.reversalOf !== undefined)
+      return { kind: 'conflict', code: 'transfer_not_reversible', transfer: original };
+    if (original.reversedBy !== undefined && original.reversedBy !== reversalId) {
+      return { kind: 'conflict', code: 'already_reversed', transfer: original };
+    }
+    const outcome = await this.submitTransfer({
+      id: reversalId,
+      debitAccountId: original.creditAccountId,
+      creditAccountId: original.debitAccountId,
+      amount: original.capturedAmount ?? original.amount,
+      currency: original.currency,
+      reference: `reversal of ${original.id}`,
+      reversalOf: original.id,
+    });
+    switch (outcome.kind) {
+      case 'accepted':
+        return { kind: 'accepted', transfer: outcome.transfer };
+      case 'existing':
+        return {
+          kind: outcome.transfer.status === TransferStatus.ACCEPTED ? 'accepted' : 'done',
+          transfer: outcome.transfer,
+        };
+      case 'conflict':
+        return { kind: 'conflict', code: 'idempotency_conflict', transfer: outcome.existing };
+      case 'unavailable':
+      case 'unrecorded':
+        return { kind: 'unavailable', errorCode: outcome.errorCode };
+    }
+  }
+
+  /**
+   * Changes an account's limit or status through the stream, ordered with its debits, and waits
+   * (bounded) for the consumer's verdict.
+   */
+  async updateAccount(
+    id: string,
+    change: { readonly overdraftLimit?: bigint; readonly status?: AccountStatus },
+    requestId: string = randomUUID(),
+  ): Promise<UpdateAccountOutcome> {
+    const account = await this.deps.reader.getAccount(id);
+    if (account === undefined) return { kind: 'not_found' };
+    if (account.lastRequest?.requestId === requestId) return verdict(account);
+    // An older request with this key was already applied: answer the account as it is.
+    if (account.recentRequestIds?.includes(requestId)) return { kind: 'updated', account };
+    const command: UpdateAccountCommand = {
+      v: 1,
+      type: 'update_account',
+      accountId: id,
+      requestId,
+      requestedAt: this.now().toISOString(),
+      ...(change.overdraftLimit === undefined
+        ? {}
+        : { overdraftLimit: formatMinorUnits(change.overdraftLimit) }),
+      ...(change.status === undefined ? {} : { status: change.status }),
+    };
+    const [result] = await this.deps.queue.enqueue([command]);
+    if (result === undefined || !result.ok)
+      return { kind: 'unavailable', errorCode: result?.errorCode ?? 'NotSent' };
+    const seen = await this.poll(
+      () => this.deps.reader.getAccount(id),
+      (a) => a?.lastRequest?.requestId === requestId,
+      this.accountOpenWaitMs,
+    );
+    return seen === undefined ? { kind: 'pending', account } : verdict(seen);
+  }
+
+  /** Waits (bounded by `seconds`, at most WAIT_SECONDS_MAX) until the transfer leaves `from`. */
+  async waitForTransfer(
+    id: string,
+    seconds: number,
+    from: readonly string[] = [TransferStatus.ACCEPTED],
+  ): Promise<Transfer | undefined> {
+    const ms = Math.min(seconds, WAIT_SECONDS_MAX) * 1000;
+    const settled = await this.poll(
+      () => this.deps.reader.getTransfer(id),
+      (t) => t !== undefined && !from.includes(t.status),
+      ms,
+    );
+    return settled ?? this.deps.reader.getTransfer(id);
+  }
+
+  private async enqueueHoldAction(
+    transfer: Transfer,
+    type: 'capture' | 'void',
+    requestId: string,
+    amount: bigint | undefined,
+  ): Promise<HoldActionOutcome> {
+    const [result] = await this.deps.queue.enqueue([
+      {
+        v: 1,
+        type,
+        transferId: transfer.id,
+        debitAccountId: transfer.debitAccountId,
+        requestId,
+        requestedAt: this.now().toISOString(),
+        ...(amount === undefined ? {} : { amount: formatMinorUnits(amount) }),
+      },
+    ]);
+    if (result === undefined || !result.ok)
+      return { kind: 'unavailable', errorCode: result?.errorCode ?? 'NotSent' };
+    return { kind: 'accepted', transfer };
+  }
+
+  /** Polls `read` until `done` holds or `ms` pass (backoff 20 ms to 250 ms). */
+  private async poll<T>(
+    read: () => Promise<T>,
+    done: (value: T) => boolean,
+    ms: number,
+  ): Promise<T | undefined> {
+    const deadline = this.now().getTime() + ms;
+    let delay = ACCOUNT_POLL_MS_MIN;
+    while (this.now().getTime() < deadline) {
+      await this.sleep(delay);
+      const value = await read();
+      if (done(value)) return value;
+      delay = Math.min(ACCOUNT_POLL_MS_MAX, delay * 2);
+    }
+    return undefined;
+  }
+
   getAccount(id: string): Promise<Account | undefined> {
     return this.deps.reader.getAccount(id);
   }
@@ -149,18 +399,19 @@ export class IngestService {
     return { kind: 'existing', transfer: result.existing };
   }
 
-  /** Polls (bounded by accountOpenWaitMs) until the consumer has opened the account. */
-  private async waitForAccount(id: string): Promise<Account | undefined> {
-    const deadline = this.now().getTime() + this.accountOpenWaitMs;
-    let delay = ACCOUNT_POLL_MS_MIN;
-    while (this.now().getTime() < deadline) {
-      await this.sleep(delay);
-      const account = await this.deps.reader.getAccount(id);
-      if (account !== undefined) return account;
-      delay = Math.min(ACCOUNT_POLL_MS_MAX, delay * 2);
-    }
-    return undefined;
+  private waitForAccount(id: string): Promise<Account | undefined> {
+    return this.poll(
+      () => this.deps.reader.getAccount(id),
+      (a) => a !== undefined,
+      this.accountOpenWaitMs,
+    );
   }
+}
+
+function verdict(account: Account): UpdateAccountOutcome {
+  const last = account.lastRequest;
+  if (last?.outcome === 'refused') return { kind: 'refused', reason: last.reason ?? 'refused', account };
+  return { kind: 'updated', account };
 }
 
 function compareAccount(

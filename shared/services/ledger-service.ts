@@ -1,19 +1,14 @@
-import {
-  accountSpecOf,
-  commandIdOf,
-  type DecodeResult,
-  decodeCommand,
-  type LedgerCommand,
-  transferRequestOf,
-} from '../domain/commands.js';
-import { decideTransfer } from '../domain/ledger.js';
-import type { DeadLetterSink, LedgerWriter } from '../ports/ledger-store.js';
+import { commandIdOf, decodeCommand, type LedgerCommand, touchesOf } from '../domain/commands.js';
+import { TransientLedgerError } from '../domain/errors.js';
+import { type CommandOutcome, type LedgerState, planBatch, writeSetSize } from '../domain/planner.js';
+import type { DeadLetterSink, LedgerStateStore } from '../ports/ledger-store.js';
 
-/** What happened to one stream record. Anything else is thrown and retried by the stream. */
-export type CommandOutcome =
-  | { readonly status: 'posted' | 'opened' | 'duplicate' }
-  | { readonly status: 'rejected'; readonly reason: string }
-  | { readonly status: 'dead_lettered'; readonly reason: string };
+/** Attempts to commit one chunk when a concurrent writer moved what it read. */
+export const APPLY_ATTEMPTS_MAX = 8;
+/** DynamoDB's limit of items in one transaction. */
+export const CHUNK_WRITES_MAX = 100;
+const BACKOFF_BASE_MS = 10;
+const BACKOFF_CAP_MS = 400;
 
 export interface StreamRecord {
   readonly id: string;
@@ -21,66 +16,101 @@ export interface StreamRecord {
   readonly data: Uint8Array;
 }
 
+/** What happened to one stream record. */
+export type RecordOutcome = CommandOutcome | { readonly status: 'dead_lettered'; readonly reason: string };
+
+export interface BatchResult {
+  /** One per record; undefined for records not applied (from `failedFrom` on). */
+  readonly outcomes: readonly (RecordOutcome | undefined)[];
+  /** Index of the first record not applied (a transient failure); the stream redelivers from it. */
+  readonly failedFrom: number | undefined;
+}
+
 /**
- * Applies ledger commands from the stream. Business rejections are recorded outcomes, never
- * retried; records that can never apply go to the dead-letter sink with their reason and never
- * block the shard; only transient errors propagate (the stream redelivers, the writes are
- * idempotent).
+ * Applies a batch of stream records. Records are applied in stream order, in chunks: each chunk
+ * is read once, planned as a whole (each command's outcome exactly as if alone, in order), and
+ * written in one conditional transaction, so an account touched by many records of a chunk is
+ * written once (hot-account coalescing). A lost race re-reads and re-plans the chunk (bounded).
+ * Business rejections are outcomes; records that can never apply are dead-lettered and never
+ * block the shard; only transient failures stop the batch, at the first record not applied.
  */
 export class LedgerService {
   constructor(
-    private readonly writer: LedgerWriter,
+    private readonly store: LedgerStateStore,
     private readonly deadLetters: DeadLetterSink,
     private readonly region: string,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
-  decode(record: StreamRecord): DecodeResult {
-    return decodeCommand(record.data);
-  }
-
-  /** The accounts a record touches, for ordering (undecodable records touch nothing). */
-  keysOf(decoded: DecodeResult): readonly string[] {
-    if (!decoded.ok) return [];
-    const c = decoded.command;
-    return c.type === 'transfer' ? [c.transfer.debitAccountId, c.transfer.creditAccountId] : [c.account.id];
-  }
-
-  async handle(record: StreamRecord, decoded: DecodeResult): Promise<CommandOutcome> {
-    if (!decoded.ok) return this.deadLetter('consumer-decode', record, decoded.reason);
-    const outcome = await this.apply(decoded.command);
-    if (outcome.status === 'unappliable') {
-      return this.deadLetter(
-        'consumer-unappliable',
-        record,
-        `${commandIdOf(decoded.command)}: ${outcome.reason}`,
-      );
+  async handleBatch(records: readonly StreamRecord[]): Promise<BatchResult> {
+    const outcomes: (RecordOutcome | undefined)[] = records.map(() => undefined);
+    const commands: { index: number; command: LedgerCommand }[] = [];
+    for (const [index, record] of records.entries()) {
+      const decoded = decodeCommand(record.data);
+      if (decoded.ok) commands.push({ index, command: decoded.command });
+      else outcomes[index] = await this.deadLetter('consumer-decode', record, decoded.reason);
     }
-    return outcome;
-  }
-
-  private async apply(
-    command: LedgerCommand,
-  ): Promise<CommandOutcome | { readonly status: 'unappliable'; readonly reason: string }> {
-    if (command.type === 'open_account') {
-      if (command.account.homeRegion !== this.region) {
-        return { status: 'unappliable', reason: `account is homed in ${command.account.homeRegion}` };
+    for (const chunk of chunksOf(commands)) {
+      try {
+        const results = await this.applyChunk(chunk.map((c) => c.command));
+        for (const [i, { index, command }] of chunk.entries()) {
+          const outcome = results[i];
+          const record = records[index];
+          if (outcome?.status === 'unappliable' && record !== undefined) {
+            outcomes[index] = await this.deadLetter(
+              'consumer-unappliable',
+              record,
+              `${commandIdOf(command)}: ${outcome.reason}`,
+            );
+          } else {
+            outcomes[index] = outcome;
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof TransientLedgerError) && !isTransient(error)) throw error;
+        const failedFrom = chunk[0]?.index ?? 0;
+        for (let i = failedFrom; i < outcomes.length; i++) outcomes[i] = undefined;
+        return { outcomes, failedFrom };
       }
-      const spec = accountSpecOf(command);
-      const opened = await this.writer.openAccount(
-        spec,
-        command.account.homeRegion,
-        command.fingerprint,
-        command.requestedAt,
-      );
-      return { status: opened ? 'opened' : 'duplicate' };
     }
-    const request = transferRequestOf(command);
-    return this.writer.applyTransfer(request, command.fingerprint, (debit, credit) =>
-      decideTransfer(request, debit, credit, this.region),
-    );
+    return { outcomes, failedFrom: undefined };
   }
 
-  private async deadLetter(source: string, record: StreamRecord, reason: string): Promise<CommandOutcome> {
+  /** Read, plan, commit; on a conflict read again (bounded, jittered backoff). */
+  private async applyChunk(commands: readonly LedgerCommand[]): Promise<readonly CommandOutcome[]> {
+    for (let attempt = 0; attempt < APPLY_ATTEMPTS_MAX; attempt++) {
+      if (attempt > 0) await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+      const state = await this.read(commands);
+      const { outcomes, writes } = planBatch(commands, state, {
+        region: this.region,
+        now: this.now().toISOString(),
+      });
+      if (writeSetSize(writes) > CHUNK_WRITES_MAX)
+        throw new Error(`chunk of ${commands.length} commands plans too many writes`);
+      if ((await this.store.commit(writes)) === 'committed') return outcomes;
+    }
+    throw new TransientLedgerError(`gave up after ${APPLY_ATTEMPTS_MAX} attempts (contention or throttling)`);
+  }
+
+  /** Everything the commands touch, plus the accounts of the transfers they act on. */
+  private async read(commands: readonly LedgerCommand[]): Promise<LedgerState> {
+    const accounts = new Set<string>();
+    const transfers = new Set<string>();
+    for (const c of commands) {
+      const t = touchesOf(c);
+      for (const a of t.accounts) accounts.add(a);
+      for (const id of t.transfers) transfers.add(id);
+    }
+    const first = await this.store.readState({ accounts, transfers });
+    const missing = [...first.transfers.values()]
+      .flatMap((t) => [t.debitAccountId, t.creditAccountId])
+      .filter((id) => !accounts.has(id));
+    if (missing.length === 0) return first;
+    const more = await this.store.readState({ accounts: missing, transfers: [] });
+    return { accounts: new Map([...first.accounts, ...more.accounts]), transfers: first.transfers };
+  }
+
+  private async deadLetter(source: string, record: StreamRecord, reason: string): Promise<RecordOutcome> {
     await this.deadLetters.put({
       source,
       reason,
@@ -90,4 +120,46 @@ export class LedgerService {
     });
     return { status: 'dead_lettered', reason };
   }
+}
+
+/**
+ * Cuts commands, in order, into chunks whose writes fit one transaction: every distinct transfer
+ * is one write, every distinct account up to two (the account and its journal page).
+ */
+export function chunksOf<T extends { command: LedgerCommand }>(commands: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let accounts = new Set<string>();
+  let transfers = new Set<string>();
+  for (const item of commands) {
+    const t = touchesOf(item.command);
+    // A capture also writes the hold's credit account, which only the transfer record names.
+    if (item.command.type === 'capture') t.accounts.push(`credit-of:${item.command.transferId}`);
+    const nextAccounts = new Set([...accounts, ...t.accounts]);
+    const nextTransfers = new Set([...transfers, ...t.transfers]);
+    const size = nextTransfers.size + 2 * nextAccounts.size;
+    if (current.length > 0 && size > CHUNK_WRITES_MAX) {
+      chunks.push(current);
+      current = [];
+      accounts = new Set(t.accounts);
+      transfers = new Set(t.transfers);
+    } else {
+      accounts = nextAccounts;
+      transfers = nextTransfers;
+    }
+    current.push(item);
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+function isTransient(error: unknown): boolean {
+  const name = (error as { name?: string } | null)?.name ?? '';
+  return /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|InternalServerError|TimeoutError|ECONNRESET/.test(
+    name,
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,23 +1,22 @@
-import {
-  decodeCommand,
-  encodeCommand,
-  type LedgerCommand,
-  type OpenAccountCommand,
-  type TransferCommand,
-  transferRequestOf,
-} from '../../shared/domain/commands.js';
+import { decodeCommand, encodeCommand, type LedgerCommand, touchesOf } from '../../shared/domain/commands.js';
 import { InvalidCursorError } from '../../shared/domain/errors.js';
 import {
   type Account,
   type AccountSpec,
-  decideTransfer,
-  entriesOf,
+  AccountStatus,
+  type JournalPage,
   type StatementEntry,
   type Transfer,
   type TransferRequest,
   TransferStatus,
 } from '../../shared/domain/ledger.js';
-import { parseStoredMinorUnits } from '../../shared/domain/money.js';
+import {
+  type CommandOutcome,
+  expireRequestId,
+  type LedgerState,
+  planBatch,
+  type WriteSet,
+} from '../../shared/domain/planner.js';
 import type { CommandQueue, EnqueueOutcome } from '../../shared/ports/command-queue.js';
 import type {
   LedgerReader,
@@ -30,30 +29,45 @@ import type {
 export interface InMemoryLedgerOptions {
   /** The region the fake consumer writes as (accounts opened here are homed here). */
   readonly region?: string;
-  /** Clock for the consumer's timestamps. */
+  /** Clock for the consumer's timestamps (postings, hold expiries). */
   readonly now?: () => Date;
+}
+
+/** The commands of one type (a hold action's type is one of three, hence not `Extract`). */
+export type CommandOf<T extends LedgerCommand['type']> = LedgerCommand & { readonly type: T };
+
+export interface AppliedCommand {
+  readonly command: LedgerCommand;
+  readonly outcome: CommandOutcome;
 }
 
 /**
  * A test double of our own ports: LedgerReader + TransferRecorder + CommandQueue in memory, plus a
- * fake consumer. Every enqueued command goes through the real codec (encode, decode, schema), so
- * what the API enqueues is what the stream would carry.
+ * consumer that applies commands exactly as the real one does, minus DynamoDB: it reads the state
+ * a command touches, plans it with the domain's `planBatch`, and applies the write set (accounts,
+ * opened accounts, journal pages, transfers), checking the same conditions the store's transaction
+ * does. Every enqueued command goes through the real codec (encode, decode, schema), so what the
+ * API enqueues is what the stream would carry.
  *
- * - open_account commands are applied as they are enqueued (unless `autoOpenAccounts` is off),
- *   so POST /v1/accounts completes;
- * - transfer commands wait in `pending` until `applyPending()` posts or rejects them with the real
- *   ledger rule (decideTransfer, entriesOf);
+ * The stream is one ordered queue (`pending`):
+ * - account commands (open, update) are applied as they are enqueued, after every command queued
+ *   before them, unless `autoOpenAccounts` / `autoUpdateAccounts` is off, so the API's bounded
+ *   waits for them complete;
+ * - everything else waits until `applyPending()`, or is applied at once when `autoApply` is on
+ *   (a consumer that keeps up, for `Prefer: wait`);
  * - `refuseEnqueue` makes the queue refuse every command (the 503 path).
  */
 export class InMemoryLedger implements LedgerReader, TransferRecorder, CommandQueue {
   readonly accounts = new Map<string, Account>();
   readonly transfers = new Map<string, Transfer>();
-  /** Per account, oldest first. */
-  readonly statements = new Map<string, StatementEntry[]>();
+  /** Journal pages per account, oldest first, as the consumer wrote them. */
+  readonly pages = new Map<string, JournalPage[]>();
   /** Every command the queue accepted, in order. */
   readonly enqueued: LedgerCommand[] = [];
-  /** Transfer commands accepted and not yet applied. */
-  readonly pending: TransferCommand[] = [];
+  /** Commands accepted and not yet applied, in stream order. */
+  readonly pending: LedgerCommand[] = [];
+  /** Every command applied, with the planner's outcome, in order. */
+  readonly applied: AppliedCommand[] = [];
   /** Calls to `enqueue` (one call = one PutRecords). */
   enqueueCalls = 0;
   /** Calls to `recordAccepted`, whatever their result. */
@@ -61,6 +75,8 @@ export class InMemoryLedger implements LedgerReader, TransferRecorder, CommandQu
   /** When set, enqueue refuses every command with this error code. */
   refuseEnqueue: string | undefined;
   autoOpenAccounts = true;
+  autoUpdateAccounts = true;
+  autoApply = false;
 
   private readonly region: string;
   private readonly now: () => Date;
@@ -80,14 +96,28 @@ export class InMemoryLedger implements LedgerReader, TransferRecorder, CommandQu
     return this.transfers.get(id);
   }
 
+  /** Newest first: pages by descending version, each page's lines last-first (as the store reads them). */
   async listStatement(accountId: string, page: StatementPageRequest): Promise<StatementPage> {
-    const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
-    const newestFirst = [...(this.statements.get(accountId) ?? [])].reverse();
-    const eligible = before === undefined ? newestFirst : newestFirst.filter((e) => e.version < before);
-    const entries = eligible.slice(0, page.limit);
+    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    const entries: StatementEntry[] = [];
+    let more = false;
+    const pages = this.pages.get(accountId) ?? [];
+    for (let p = pages.length - 1; p >= 0 && !more; p--) {
+      const journal = pages[p] as JournalPage;
+      for (let index = journal.lines.length - 1; index >= 0; index--) {
+        if (after !== undefined && !isOlder(journal.version, index, after)) continue;
+        if (entries.length === page.limit) {
+          more = true;
+          break;
+        }
+        const line = journal.lines[index];
+        if (line === undefined) continue;
+        const { currency, postedAt, version } = journal;
+        entries.push({ ...line, accountId, version, index, currency, postedAt });
+      }
+    }
     const last = entries.at(-1);
-    const more = eligible.length > entries.length && last !== undefined;
-    return { entries, nextCursor: more ? encodeCursor(last.version) : null };
+    return { entries, nextCursor: more && last !== undefined ? encodeCursor(last) : null };
   }
 
   // ---- TransferRecorder ----
@@ -100,7 +130,13 @@ export class InMemoryLedger implements LedgerReader, TransferRecorder, CommandQu
     this.recordCalls++;
     const existing = this.transfers.get(request.id);
     if (existing !== undefined) return { created: false, existing };
-    const transfer: Transfer = { ...request, fingerprint, acceptedAt, status: TransferStatus.ACCEPTED };
+    const transfer: Transfer = {
+      ...request,
+      fingerprint,
+      acceptedAt,
+      status: TransferStatus.ACCEPTED,
+      revision: 0n,
+    };
     this.transfers.set(request.id, transfer);
     return { created: true, transfer };
   }
@@ -115,17 +151,41 @@ export class InMemoryLedger implements LedgerReader, TransferRecorder, CommandQu
       const decoded = decodeCommand(encodeCommand(command));
       if (!decoded.ok) throw new Error(`the API enqueued an invalid command: ${decoded.reason}`);
       this.enqueued.push(decoded.command);
-      if (decoded.command.type === 'transfer') this.pending.push(decoded.command);
-      else if (this.autoOpenAccounts) this.applyOpenAccount(decoded.command);
+      this.pending.push(decoded.command);
+      if (this.appliesAtOnce(decoded.command)) this.applyPending();
     }
     return commands.map(() => ({ ok: true }));
   }
 
-  // ---- the fake consumer ----
+  // ---- the consumer ----
 
-  /** Applies every pending transfer command in order, as the consumer would. */
-  applyPending(): void {
-    for (const command of this.pending.splice(0)) this.applyTransfer(command);
+  /** Applies every pending command in stream order, as the consumer would; returns their outcomes. */
+  applyPending(): CommandOutcome[] {
+    const outcomes: CommandOutcome[] = [];
+    for (let command = this.pending.shift(); command !== undefined; command = this.pending.shift()) {
+      outcomes.push(this.apply(command));
+    }
+    return outcomes;
+  }
+
+  /** The reconciler's hold sweep: enqueues an expire command for each HELD transfer past its timeout. */
+  async sweepExpiredHolds(): Promise<number> {
+    const now = this.now().toISOString();
+    const due = [...this.transfers.values()].filter(
+      (t) => t.status === TransferStatus.HELD && t.holdExpiresAt !== undefined && t.holdExpiresAt <= now,
+    );
+    if (due.length === 0) return 0;
+    await this.enqueue(
+      due.map((t) => ({
+        v: 1,
+        type: 'expire',
+        transferId: t.id,
+        debitAccountId: t.debitAccountId,
+        requestId: expireRequestId(t.id),
+        requestedAt: now,
+      })),
+    );
+    return due.length;
   }
 
   /** Opens an account directly (as if its command had been consumed). */
@@ -134,6 +194,8 @@ export class InMemoryLedger implements LedgerReader, TransferRecorder, CommandQu
     const account: Account = {
       ...spec,
       balance: 0n,
+      heldAmount: 0n,
+      status: AccountStatus.OPEN,
       version: 0n,
       homeRegion: this.region,
       fingerprint,
@@ -145,92 +207,98 @@ export class InMemoryLedger implements LedgerReader, TransferRecorder, CommandQu
   }
 
   /** Commands of one type that went through the queue. */
-  commandsOf<T extends LedgerCommand['type']>(type: T): Extract<LedgerCommand, { type: T }>[] {
-    return this.enqueued.filter((c): c is Extract<LedgerCommand, { type: T }> => c.type === type);
+  commandsOf<T extends LedgerCommand['type']>(type: T): CommandOf<T>[] {
+    return this.enqueued.filter((c): c is CommandOf<T> => c.type === type);
   }
 
-  private applyOpenAccount(command: OpenAccountCommand): void {
-    if (this.accounts.has(command.account.id)) return;
-    const a = command.account;
-    const account: Account = {
-      id: a.id,
-      currency: a.currency,
-      overdraftLimit: parseStoredMinorUnits(a.overdraftLimit),
-      ...(a.metadata === undefined ? {} : { metadata: a.metadata }),
-      balance: 0n,
-      version: 0n,
-      homeRegion: a.homeRegion,
-      fingerprint: command.fingerprint,
-      createdAt: command.requestedAt,
-      updatedAt: command.requestedAt,
-    };
-    this.accounts.set(a.id, account);
+  private appliesAtOnce(command: LedgerCommand): boolean {
+    if (this.autoApply) return true;
+    if (command.type === 'open_account') return this.autoOpenAccounts;
+    if (command.type === 'update_account') return this.autoUpdateAccounts;
+    return false;
   }
 
-  private applyTransfer(command: TransferCommand): void {
-    const current = this.transfers.get(command.transfer.id);
-    if (current === undefined || current.status !== TransferStatus.ACCEPTED) return;
-    if (current.fingerprint !== command.fingerprint) return;
-    const request = transferRequestOf(command);
-    const debit = this.accounts.get(request.debitAccountId);
-    const credit = this.accounts.get(request.creditAccountId);
-    const decision = decideTransfer(request, debit, credit, this.region);
-    const at = this.now().toISOString();
-    if (decision.outcome === 'not_home') return;
-    if (decision.outcome === 'reject') {
-      this.transfers.set(current.id, {
-        ...current,
-        status: TransferStatus.REJECTED,
-        reason: decision.reason,
-        rejectedAt: at,
-      });
-      return;
+  /** Read, plan, commit: the consumer's loop for one command (no contention here, so no retry). */
+  private apply(command: LedgerCommand): CommandOutcome {
+    const state = this.readState(command);
+    const { outcomes, writes } = planBatch([command], state, {
+      region: this.region,
+      now: this.now().toISOString(),
+    });
+    const [outcome] = outcomes;
+    if (outcome === undefined) throw new Error('planBatch returned no outcome');
+    this.commit(writes);
+    this.applied.push({ command, outcome });
+    return outcome;
+  }
+
+  /** What the command touches, plus the accounts of the transfers it acts on (as LedgerService reads). */
+  private readState(command: LedgerCommand): LedgerState {
+    const touches = touchesOf(command);
+    const transfers = pick(this.transfers, touches.transfers);
+    const accountIds = [...touches.accounts];
+    for (const t of transfers.values()) accountIds.push(t.debitAccountId, t.creditAccountId);
+    return { accounts: pick(this.accounts, accountIds), transfers };
+  }
+
+  /** The store's transaction: every condition checked first, then every write, all or nothing. */
+  private commit(w: WriteSet): void {
+    for (const { before } of w.transfers) expectUnchanged(this.transfers.get(before.id), before, 'transfer');
+    for (const { before } of w.accounts) expectUnchanged(this.accounts.get(before.id), before, 'account');
+    for (const a of w.openedAccounts) {
+      if (this.accounts.has(a.id)) throw new Error(`account ${a.id} opened twice`);
     }
-    if (debit === undefined || credit === undefined) throw new Error('post decided without both accounts');
-    const [debitEntry, creditEntry] = entriesOf(request, debit, credit, decision, at);
-    this.accounts.set(debit.id, {
-      ...debit,
-      balance: decision.debitBalanceAfter,
-      version: debitEntry.version,
-      updatedAt: at,
-    });
-    this.accounts.set(credit.id, {
-      ...credit,
-      balance: decision.creditBalanceAfter,
-      version: creditEntry.version,
-      updatedAt: at,
-    });
-    this.appendEntry(debitEntry);
-    this.appendEntry(creditEntry);
-    this.transfers.set(current.id, {
-      ...current,
-      status: TransferStatus.POSTED,
-      postedAt: at,
-      debitBalanceAfter: decision.debitBalanceAfter,
-      creditBalanceAfter: decision.creditBalanceAfter,
-    });
-  }
-
-  private appendEntry(entry: StatementEntry): void {
-    const list = this.statements.get(entry.accountId) ?? [];
-    list.push(entry);
-    this.statements.set(entry.accountId, list);
+    for (const p of w.pages) {
+      const last = this.pages.get(p.accountId)?.at(-1);
+      if (last !== undefined && last.version >= p.version) {
+        throw new Error(`journal page ${p.accountId}@${p.version} written twice`);
+      }
+    }
+    for (const { after } of w.transfers) this.transfers.set(after.id, after);
+    for (const { after } of w.accounts) this.accounts.set(after.id, after);
+    for (const a of w.openedAccounts) this.accounts.set(a.id, a);
+    for (const p of w.pages) this.pages.set(p.accountId, [...(this.pages.get(p.accountId) ?? []), p]);
   }
 }
 
-function encodeCursor(version: bigint): string {
-  return Buffer.from(JSON.stringify({ before: version.toString() })).toString('base64url');
+function pick<T>(from: ReadonlyMap<string, T>, ids: Iterable<string>): Map<string, T> {
+  const picked = new Map<string, T>();
+  for (const id of ids) {
+    const value = from.get(id);
+    if (value !== undefined) picked.set(id, value);
+  }
+  return picked;
 }
 
-/** Same cursor format as the DynamoDB store, and the same refusal of anything else. */
-function decodeCursor(cursor: string): bigint {
-  let before: unknown;
+/** The store's condition (same version / revision as read); nothing else writes here, so it always holds. */
+function expectUnchanged<T>(current: T | undefined, before: T, what: string): void {
+  if (current !== before) throw new Error(`${what} changed between read and write`);
+}
+
+interface Position {
+  readonly version: bigint;
+  readonly index: number;
+}
+
+function isOlder(version: bigint, index: number, than: Position): boolean {
+  return version < than.version || (version === than.version && index < than.index);
+}
+
+/** Same cursor format as the DynamoDB store (the last line returned), and the same refusal of anything else. */
+function encodeCursor(last: Position): string {
+  return Buffer.from(JSON.stringify({ v: last.version.toString(), i: last.index })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): Position {
+  let parsed: { v?: unknown; i?: unknown };
   try {
-    before = (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { before?: unknown }).before;
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { v?: unknown; i?: unknown };
   } catch (error) {
     throw new InvalidCursorError(undefined, { cause: error });
   }
-  if (typeof before === 'string' && /^[0-9]{1,20}$/.test(before) && BigInt(before) > 0n)
-    return BigInt(before);
+  const { v, i } = parsed ?? {};
+  if (typeof v === 'string' && /^[0-9]{1,20}$/.test(v) && Number.isSafeInteger(i) && (i as number) >= 0) {
+    return { version: BigInt(v), index: i as number };
+  }
   throw new InvalidCursorError();
 }

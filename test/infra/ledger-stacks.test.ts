@@ -183,7 +183,7 @@ describe('encryption at rest', () => {
   it('encrypts every log group with the observability key and keeps logs at least a year', () => {
     for (const t of regional()) {
       const groups = Object.values(resourcesOf(t, 'AWS::Logs::LogGroup'));
-      expect(groups).toHaveLength(4); // ingest, consumer, reconciler, API access logs
+      expect(groups).toHaveLength(5); // ingest, consumer, reconciler, auditor, API access logs
       for (const group of groups) {
         expect(group.Properties?.KmsKeyId).toEqual({
           'Fn::GetAtt': [expect.stringMatching(/^ObservabilityKey/), 'Arn'],
@@ -367,7 +367,7 @@ describe('alarms', () => {
     for (const t of regional()) {
       expect(alarmOn(t, 'IteratorAge')).toHaveLength(1);
       expect(alarmOn(t, 'ApproximateNumberOfMessagesVisible')).toHaveLength(2);
-      expect(alarmOn(t, 'Errors')).toHaveLength(2); // consumer, reconciler
+      expect(alarmOn(t, 'Errors')).toHaveLength(3); // consumer, reconciler, auditor
       expect(alarmOn(t, 'Throttles')).toHaveLength(1);
       expect(alarmOn(t, '5xx')).toHaveLength(1);
       expect(alarmOn(t, 'TransfersRejected')).toHaveLength(1);
@@ -393,7 +393,7 @@ describe('alarms', () => {
   it('notify the KMS-encrypted alarm topic, on alarm and on recovery', () => {
     for (const t of regional()) {
       const alarms = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(8);
+      expect(alarms).toHaveLength(10); // 8 + the auditor's two (test/infra/auditor.test.ts)
       for (const alarm of alarms) {
         expect(alarm.Properties?.AlarmActions).toEqual([
           { Ref: expect.stringMatching(/^MonitoringAlarmTopic/) },

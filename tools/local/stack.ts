@@ -18,7 +18,9 @@ export const REGION_DEFAULT = 'us-east-1';
 export const TABLE_NAME_DEFAULT = 'edge-ledger-local';
 export const STREAM_NAME_DEFAULT = 'edge-ledger-transfers-local';
 export const SHARDS_DEFAULT = 2;
-export const RECONCILE_INTERVAL_MS_DEFAULT = 5_000;
+export const RECONCILE_INTERVAL_MS_DEFAULT = 1_000;
+/** Locally a transfer ACCEPTED for 10 s without its record applied is re-enqueued (60 s on AWS). */
+export const RECONCILE_GRACE_MS_LOCAL = 10_000;
 /** How long stop() waits for a reconciler run still in flight. */
 const RECONCILE_STOP_WAIT_MS = 5_000;
 
@@ -56,7 +58,7 @@ export interface LocalStackOptions {
   readonly emulatorPortFallback?: boolean | undefined;
   /** Use emulators that already run (e.g. the test run's) instead of starting any. */
   readonly endpoints?: { readonly dynamodbEndpoint: string; readonly kinesisEndpoint: string } | undefined;
-  /** Reconciler period; 0 disables it. Default 5 s. */
+  /** Reconciler period (stale ACCEPTED re-enqueue, hold expiry); 0 disables it. Default 1 s. */
   readonly reconcileIntervalMs?: number | undefined;
 }
 
@@ -234,7 +236,7 @@ function startReconcileLoop(
   log: (line: string) => void,
 ): { stop: () => Promise<void> } {
   if (intervalMs <= 0) return { stop: async () => {} };
-  const reconcile = buildReconciler(config);
+  const reconcile = buildReconciler(config, { graceMs: RECONCILE_GRACE_MS_LOCAL });
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (running !== undefined) return;

@@ -1,9 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
+import { AccountChangeRefusal } from '../../../shared/domain/ledger.js';
 import type { IngestService } from '../../../shared/services/ingest-service.js';
 import type { IngestApp } from '../env.js';
-import { idempotencyConflict, notFound, serviceUnavailable } from '../errors.js';
+import { conflict, idempotencyConflict, notFound, serviceUnavailable } from '../errors.js';
 import { BODY_BYTES_MAX, jsonBody } from '../middleware.js';
 import {
+  AccountChangeBody,
+  AccountChangeHeaders,
   AccountView,
   IdParams,
   OpenAccountBody,
@@ -11,8 +14,14 @@ import {
   StatementPageView,
   StatementQuery,
 } from '../schemas.js';
-import { accountSpecOf, accountView, statementEntryView } from '../views.js';
-import { errorResponses, jsonRequest, jsonResponse, jsonResponseWithLocation } from './responses.js';
+import { accountChangeOf, accountSpecOf, accountView, statementEntryView } from '../views.js';
+import {
+  errorResponse,
+  errorResponses,
+  jsonRequest,
+  jsonResponse,
+  jsonResponseWithLocation,
+} from './responses.js';
 import { AUTHENTICATED } from './security.js';
 
 const openAccount = createRoute({
@@ -45,6 +54,41 @@ const getAccount = createRoute({
   security: AUTHENTICATED,
   request: { params: IdParams },
   responses: { 200: jsonResponse('The account', AccountView), ...errorResponses(404, 503) },
+});
+
+const changeAccount = createRoute({
+  method: 'patch',
+  path: '/v1/accounts/{id}',
+  tags: ['accounts'],
+  summary: "Change an account's overdraft limit or status",
+  description:
+    "Travels through the ledger in order with the account's own transfers, and is answered once applied " +
+    '(200) or refused (409 with the reason); if that takes longer than the wait (8 s), 202 with the account ' +
+    'as it was: repeat with the same Idempotency-Key to learn the outcome. FROZEN and CLOSED accounts ' +
+    'reject every transfer to or from them. Send application/json or application/merge-patch+json.',
+  middleware: [jsonBody({ maxBytes: BODY_BYTES_MAX, literals: 'reject' })],
+  request: {
+    params: IdParams,
+    headers: AccountChangeHeaders,
+    body: {
+      required: true,
+      content: {
+        'application/json': { schema: AccountChangeBody },
+        'application/merge-patch+json': { schema: AccountChangeBody },
+      },
+    },
+  },
+  responses: {
+    200: jsonResponse('Applied: the account after the change', AccountView),
+    202: jsonResponse('Queued, not applied within the wait: the account before the change', AccountView),
+    ...errorResponses(400, 404, 413, 415, 422, 503),
+    ...errorResponse(
+      409,
+      'Refused by the ledger: `account_not_empty` (closing with a balance or holds), `account_closed` ' +
+        '(a closed account never changes), `limit_below_balance` (the available balance is already below ' +
+        'minus the new limit)',
+    ),
+  },
 });
 
 const listStatement = createRoute({
@@ -84,6 +128,24 @@ export function registerAccountRoutes(app: IngestApp, service: IngestService): v
     return c.json(accountView(account), 200);
   });
 
+  app.openapi(changeAccount, async (c) => {
+    const { id } = c.req.valid('param');
+    const key = c.req.valid('header')['Idempotency-Key'];
+    const outcome = await service.updateAccount(id, accountChangeOf(c.req.valid('json')), key);
+    switch (outcome.kind) {
+      case 'updated':
+        return c.json(accountView(outcome.account), 200);
+      case 'pending':
+        return c.json(accountView(outcome.account), 202);
+      case 'refused':
+        throw conflict(outcome.reason, refusalMessage(id, outcome.reason));
+      case 'not_found':
+        throw notFound(`account ${id} not found`);
+      case 'unavailable':
+        throw serviceUnavailable('the change could not be queued: retry the same request');
+    }
+  });
+
   app.openapi(listStatement, async (c) => {
     const { id } = c.req.valid('param');
     const { limit, cursor } = c.req.valid('query');
@@ -94,4 +156,17 @@ export function registerAccountRoutes(app: IngestApp, service: IngestService): v
     });
     return c.json({ data: page.entries.map(statementEntryView), nextCursor: page.nextCursor }, 200);
   });
+}
+
+function refusalMessage(id: string, reason: string): string {
+  switch (reason) {
+    case AccountChangeRefusal.ACCOUNT_NOT_EMPTY:
+      return `account ${id} has a balance or active holds: it can be closed only when both are zero`;
+    case AccountChangeRefusal.ACCOUNT_CLOSED:
+      return `account ${id} is closed and cannot change`;
+    case AccountChangeRefusal.LIMIT_BELOW_BALANCE:
+      return `account ${id} already uses more overdraft than the new limit allows`;
+    default:
+      return `account ${id}: the change was refused (${reason})`;
+  }
 }

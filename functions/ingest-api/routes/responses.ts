@@ -28,6 +28,11 @@ const RetryAfterHeader = z.object({
   }),
 });
 
+const PreferenceApplied = z.string().openapi({
+  description: "wait=N when the request's `Prefer: wait=N` was honoured (N as applied, at most 10)",
+  example: 'wait=5',
+});
+
 export function jsonResponse<T extends ZodType>(description: string, schema: T) {
   return { description, content: { 'application/json': { schema } } };
 }
@@ -44,6 +49,23 @@ export function jsonResponseWithLocation<T extends ZodType>(
   return { ...jsonResponse(description, schema), headers };
 }
 
+/** A JSON response of a route that honours `Prefer: wait=N`, with Location when `location` is given. */
+export function waitableResponse<T extends ZodType>(description: string, schema: T, location?: string) {
+  const headers = z.object({
+    ...(location === undefined ? {} : { Location: z.string().openapi({ description: location }) }),
+    'Preference-Applied': PreferenceApplied.optional(),
+  });
+  return { ...jsonResponse(description, schema), headers };
+}
+
+/** One error response with a route-specific description (e.g. which 409 codes a route answers). */
+export function errorResponse<S extends ErrorStatus>(status: S, description: string) {
+  return { [status]: { description, content: errorContent } } as Record<
+    S,
+    { description: string; content: typeof errorContent }
+  >;
+}
+
 /** Error responses for a route (and 500, which any route may answer), all referencing the one Error schema. */
 export function errorResponses<S extends Exclude<ErrorStatus, 500>>(...statuses: S[]) {
   const responses = {} as Record<
@@ -58,6 +80,11 @@ export function errorResponses<S extends Exclude<ErrorStatus, 500>>(...statuses:
     };
   }
   return responses;
+}
+
+/** A body that may be left out entirely; when sent, it is JSON (see `optional` in jsonBody). */
+export function optionalJsonRequest<T extends ZodType>(schema: T, description: string) {
+  return { required: false, description, content: { 'application/json': { schema } } };
 }
 
 /** The body of a JSON route as documented (the jsonBody middleware enforces the media type). */

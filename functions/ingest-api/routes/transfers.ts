@@ -10,10 +10,12 @@ import {
   validationFailed,
 } from '../errors.js';
 import { BODY_BYTES_MAX, jsonBody } from '../middleware.js';
+import { preferredWaitSeconds } from '../prefer.js';
 import { IdParams, TransferBody, TransferHeaders, TransferView } from '../schemas.js';
 import { transferRequestOf, transferView } from '../views.js';
-import { errorResponses, jsonRequest, jsonResponse, jsonResponseWithLocation } from './responses.js';
+import { errorResponses, jsonRequest, jsonResponse, jsonResponseWithLocation, waitableResponse } from './responses.js';
 import { AUTHENTICATED } from './security.js';
+import { answerAfterWait } from './wait.js';
 
 const submitTransfer = createRoute({
   method: 'post',
@@ -23,18 +25,20 @@ const submitTransfer = createRoute({
   summary: 'Submit a transfer (idempotent on id)',
   security: AUTHENTICATED,
   description:
-    'Recorded and queued: 202 with status ACCEPTED. The ledger posts or rejects it later (GET shows which). ' +
-    'Repeating the same request answers its current state; the same id with a different body is a 409.',
+    'Recorded and queued: 202 with status ACCEPTED. The ledger posts or rejects it later (GET shows which); ' +
+    'with `"hold": true` it reserves the amount instead (HELD) until captured, voided or expired. ' +
+    'Repeating the same request answers its current state; the same id with a different body is a 409. ' +
+    'With `Prefer: wait=N` the answer waits up to N seconds for the ledger and is 200 if it was applied.',
   middleware: [jsonBody({ maxBytes: BODY_BYTES_MAX, literals: 'reject' })],
   request: { headers: TransferHeaders, body: jsonRequest(TransferBody) },
   responses: {
-    202: jsonResponseWithLocation(
-      'Accepted (or accepted before and not yet final)',
+    202: waitableResponse(
+      'Accepted (or accepted before and not yet applied)',
       TransferView,
       'Where to follow it: /v1/transfers/{id}',
     ),
-    200: jsonResponseWithLocation(
-      'Submitted before and already final (POSTED or REJECTED)',
+    200: waitableResponse(
+      'Already applied (HELD, POSTED, REJECTED, ...): submitted before, or applied within the wait',
       TransferView,
       'The transfer: /v1/transfers/{id}',
     ),
@@ -86,17 +90,28 @@ export function submitAnswer(outcome: SubmitOutcome): SubmitAnswer {
   }
 }
 
+/** An Idempotency-Key header, when sent, must name the transfer the body creates. */
+export function checkIdempotencyKey(key: string | undefined, id: string): void {
+  if (key !== undefined && key !== id) {
+    throw validationFailed([{ path: 'headers.Idempotency-Key', message: 'must equal the body id' }]);
+  }
+}
+
 export function registerTransferRoutes(app: IngestApp, service: IngestService): void {
   app.openapi(submitTransfer, async (c) => {
     const body = c.req.valid('json');
-    const key = c.req.valid('header')['Idempotency-Key'];
-    if (key !== undefined && key !== body.id) {
-      throw validationFailed([{ path: 'headers.Idempotency-Key', message: 'must equal the body id' }]);
-    }
+    const headers = c.req.valid('header');
+    checkIdempotencyKey(headers['Idempotency-Key'], body.id);
     c.set('transferId', body.id);
     const answer = submitAnswer(await service.submitTransfer(transferRequestOf(body)));
     if (!answer.ok) throw answer.error;
-    return c.json(transferView(answer.transfer), answer.httpStatus, { Location: `/v1/transfers/${body.id}` });
+    const waited = await answerAfterWait(service, answer, preferredWaitSeconds(headers.Prefer), [
+      TransferStatus.ACCEPTED,
+    ]);
+    return c.json(transferView(waited.transfer), waited.httpStatus, {
+      Location: `/v1/transfers/${body.id}`,
+      ...waited.headers,
+    });
   });
 
   app.openapi(getTransfer, async (c) => {

@@ -13,7 +13,10 @@ describe('POST /v1/accounts', () => {
       id: 'acct-carol',
       currency: 'USD',
       balance: '0',
+      heldAmount: '0',
+      availableBalance: '0',
       overdraftLimit: '5000',
+      status: 'OPEN',
       homeRegion: REGION,
       version: 0,
       createdAt: '2025-03-01T09:00:00.000Z',
@@ -149,13 +152,17 @@ describe('GET /v1/accounts/{id}/transfers', () => {
     expect(page.data.map((e) => e.transferId)).toEqual(['tx-3', 'tx-2', 'tx-1']);
     expect(page.data[0]).toEqual({
       transferId: 'tx-3',
+      type: 'CREDIT',
       direction: 'CREDIT',
       amount: '300',
       currency: 'EUR',
       counterpartyAccountId: 'acct-alice',
       balanceAfter: '600',
+      heldAmountAfter: '0',
+      availableBalanceAfter: '600',
       postedAt: '2025-03-01T09:00:00.000Z',
       version: 3,
+      index: 0,
     });
   });
 

@@ -155,7 +155,7 @@ describe('404 and 405', () => {
   it.each([
     ['GET', '/v1/transfers', 'POST'],
     ['GET', '/v1/accounts', 'POST'],
-    ['DELETE', '/v1/accounts/acct-1', 'GET, HEAD'],
+    ['DELETE', '/v1/accounts/acct-1', 'GET, HEAD, PATCH'],
     ['POST', '/v1/accounts/acct-1/transfers', 'GET, HEAD'],
     ['PATCH', '/v1/transfers/tx-1', 'GET, HEAD'],
     ['POST', '/health', 'GET, HEAD'],

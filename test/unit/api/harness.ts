@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { createApp, type IngestApp } from '../../../functions/ingest-api/app.js';
 import type { AccessLine, AppLog } from '../../../functions/ingest-api/logging.js';
 import { IngestService } from '../../../shared/services/ingest-service.js';
@@ -15,7 +16,12 @@ export interface TestApi {
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
   /** POST with the body text exactly as given (for literals JSON.stringify cannot write). */
   postRaw(path: string, text: string, headers?: Record<string, string>): Promise<Response>;
+  /** POST with no body at all (capture and void accept that). */
+  postEmpty(path: string, headers?: Record<string, string>): Promise<Response>;
+  patch(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
   get(path: string): Promise<Response>;
+  /** Moves the fake clock (the consumer's and the service's) forward. */
+  advance(ms: number): void;
 }
 
 /**
@@ -53,7 +59,17 @@ export function createTestApi(
     unexpected,
     postRaw,
     post: (path, body, headers) => postRaw(path, JSON.stringify(body), headers),
+    postEmpty: async (path, headers = {}) => app.request(path, { method: 'POST', headers }),
+    patch: async (path, body, headers = {}) =>
+      app.request(path, {
+        method: 'PATCH',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json', ...headers },
+      }),
     get: async (path) => app.request(path),
+    advance: (ms) => {
+      nowMs += ms;
+    },
   };
 }
 
@@ -87,4 +103,20 @@ export interface ErrorJson {
 export async function errorOf(res: Response): Promise<ErrorJson['error']> {
   const body = (await res.json()) as ErrorJson;
   return body.error;
+}
+
+export type JsonObject = Record<string, unknown>;
+
+/** GET /v1/transfers/{id}, expected to exist. */
+export async function transferOf(api: TestApi, id: string): Promise<JsonObject> {
+  const res = await api.get(`/v1/transfers/${id}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as JsonObject;
+}
+
+/** GET /v1/accounts/{id}, expected to exist. */
+export async function accountOf(api: TestApi, id: string): Promise<JsonObject> {
+  const res = await api.get(`/v1/accounts/${id}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as JsonObject;
 }

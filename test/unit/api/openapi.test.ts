@@ -47,7 +47,7 @@ describe('GET /openapi.json', () => {
   it('is an OpenAPI 3.1 document', async () => {
     const doc = await fetchDocument();
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
-    expect(doc.info).toMatchObject({ title: expect.any(String), version: '1.0.0' });
+    expect(doc.info).toMatchObject({ title: expect.any(String), version: '1.1.0' });
   });
 
   it('has every route with its methods', async () => {
@@ -58,10 +58,13 @@ describe('GET /openapi.json', () => {
     expect(methods).toEqual({
       '/health': ['get'],
       '/v1/accounts': ['post'],
-      '/v1/accounts/{id}': ['get'],
+      '/v1/accounts/{id}': ['get', 'patch'],
       '/v1/accounts/{id}/transfers': ['get'],
       '/v1/transfers': ['post'],
       '/v1/transfers/{id}': ['get'],
+      '/v1/transfers/{id}/capture': ['post'],
+      '/v1/transfers/{id}/void': ['post'],
+      '/v1/transfers/{id}/reverse': ['post'],
       '/v1/transfers/batch': ['post'],
     });
   });
@@ -140,7 +143,130 @@ describe('GET /openapi.json', () => {
     const submit = operation(doc, '/v1/transfers', 'post').parameters as Json[];
     expect(submit).toEqual([
       expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }),
+      expect.objectContaining({ name: 'Prefer', in: 'header', required: false }),
     ]);
+  });
+
+  it('documents holds, reversals, groups and history on the Transfer view', async () => {
+    const doc = await fetchDocument();
+    const transfer = responseSchema(doc, '/v1/transfers/{id}', 'get', '200');
+    expect(property(doc, transfer, 'status').enum).toEqual([
+      'ACCEPTED',
+      'HELD',
+      'POSTED',
+      'REJECTED',
+      'VOIDED',
+      'EXPIRED',
+    ]);
+    expect(property(doc, transfer, 'reason').enum).toEqual(
+      expect.arrayContaining([
+        'account_frozen',
+        'account_closed',
+        'linked_transfer_failed',
+        'transfer_not_reversible',
+      ]),
+    );
+    for (const field of ['holdExpiresAt', 'heldAt', 'releasedAt', 'reversedBy', 'reversalOf', 'groupId']) {
+      expect(property(doc, transfer, field).type, field).toBe('string');
+    }
+    expect(property(doc, transfer, 'capturedAmount').type).toBe('string');
+    expect(property(doc, transfer, 'hold').type).toBe('boolean');
+    expect(transfer.required).toEqual(expect.arrayContaining(['hold', 'history']));
+    const action = resolve(doc, property(doc, transfer, 'history').items);
+    expect(Object.keys(action.properties as Json)).toEqual([
+      'requestId',
+      'action',
+      'at',
+      'outcome',
+      'reason',
+    ]);
+  });
+
+  it('documents the hold fields of a transfer request with their default and bound', async () => {
+    const doc = await fetchDocument();
+    const request = requestSchema(doc, '/v1/transfers');
+    expect(property(doc, request, 'hold')).toMatchObject({ type: 'boolean', default: false });
+    expect(property(doc, request, 'holdTimeoutSeconds')).toMatchObject({
+      type: 'integer',
+      minimum: 1,
+      maximum: 2592000,
+      default: 604800,
+    });
+  });
+
+  it('documents held and available balances, status, and the statement line shape', async () => {
+    const doc = await fetchDocument();
+    const account = responseSchema(doc, '/v1/accounts/{id}', 'get', '200');
+    for (const field of ['heldAmount', 'availableBalance'])
+      expect(property(doc, account, field).type).toBe('string');
+    expect(property(doc, account, 'status').enum).toEqual(['OPEN', 'FROZEN', 'CLOSED']);
+    const page = responseSchema(doc, '/v1/accounts/{id}/transfers', 'get', '200');
+    const entry = resolve(doc, property(doc, page, 'data').items);
+    expect(property(doc, entry, 'type').enum).toEqual(['DEBIT', 'CREDIT', 'HOLD', 'CAPTURE', 'RELEASE']);
+    for (const field of ['heldAmountAfter', 'availableBalanceAfter']) {
+      expect(property(doc, entry, field).type).toBe('string');
+    }
+    expect(entry.required).not.toContain('direction');
+    expect(entry.required).not.toContain('counterpartyAccountId');
+  });
+
+  it('documents capture and void with an optional body, reverse with a required one', async () => {
+    const doc = await fetchDocument();
+    for (const path of ['/v1/transfers/{id}/capture', '/v1/transfers/{id}/void']) {
+      const op = operation(doc, path, 'post');
+      expect((op.requestBody as Json).required).toBe(false);
+      expect(Object.keys(op.responses as Json).sort()).toEqual(
+        ['200', '202', '400', '404', '409', '413', '415', '422', '503'].sort(),
+      );
+    }
+    expect(property(doc, requestSchema(doc, '/v1/transfers/{id}/capture'), 'amount')).toMatchObject(
+      stringOrInteger,
+    );
+    const reverse = operation(doc, '/v1/transfers/{id}/reverse', 'post');
+    expect((reverse.requestBody as Json).required).toBe(true);
+    expect(requestSchema(doc, '/v1/transfers/{id}/reverse').required).toEqual(['id']);
+    const conflict = ((reverse.responses as Json)['409'] as Json).description;
+    expect(conflict).toContain('already_reversed');
+  });
+
+  it('documents Prefer on the routes that wait, and Preference-Applied on their answers', async () => {
+    const doc = await fetchDocument();
+    for (const path of [
+      '/v1/transfers',
+      '/v1/transfers/{id}/capture',
+      '/v1/transfers/{id}/void',
+      '/v1/transfers/{id}/reverse',
+    ]) {
+      const op = operation(doc, path, 'post');
+      expect(op.parameters, path).toEqual(
+        expect.arrayContaining([expect.objectContaining({ name: 'Prefer', in: 'header', required: false })]),
+      );
+      for (const status of ['200', '202']) {
+        const headers = ((op.responses as Json)[status] as Json).headers as Json;
+        expect(headers['Preference-Applied'], `${path} ${status}`).toMatchObject({ required: false });
+      }
+    }
+  });
+
+  it('documents PATCH /v1/accounts/{id} as strict, non-empty, in JSON or merge-patch JSON', async () => {
+    const doc = await fetchDocument();
+    const op = operation(doc, '/v1/accounts/{id}', 'patch');
+    const content = (op.requestBody as Json).content as Json;
+    expect(Object.keys(content)).toEqual(['application/json', 'application/merge-patch+json']);
+    const body = resolve(doc, (content['application/json'] as Json).schema);
+    expect(body).toMatchObject({ additionalProperties: false, minProperties: 1 });
+    expect(property(doc, body, 'overdraftLimit')).toMatchObject(stringOrInteger);
+    expect(Object.keys(op.responses as Json)).toEqual(expect.arrayContaining(['200', '202', '409']));
+  });
+
+  it('documents the atomic flag of the batch and the group id of its answer', async () => {
+    const doc = await fetchDocument();
+    expect(property(doc, requestSchema(doc, '/v1/transfers/batch'), 'atomic')).toMatchObject({
+      type: 'boolean',
+      default: false,
+    });
+    const response = responseSchema(doc, '/v1/transfers/batch', 'post', '202');
+    expect(property(doc, response, 'groupId').type).toBe('string');
   });
 
   it('is what docs/openapi.json holds (run `npm run openapi` after changing a route)', async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createTestApi } from './harness.js';
+import { createTestApi, seedAccounts, transferBody } from './harness.js';
 
 const validId = fc.stringMatching(/^[A-Za-z0-9._:-]{1,64}$/);
 const anyId = fc.oneof(validId, fc.string({ maxLength: 70 }));
@@ -80,5 +80,52 @@ describe('POST /v1/transfers with arbitrary bodies', () => {
     );
     // The generator reaches the happy path too, or the property would prove little.
     expect(accepted).toBeGreaterThan(20);
+  });
+});
+
+const actionBody = fc.oneof(
+  fc.constant(''),
+  fc.record({ amount: anyAmount }, { requiredKeys: [] }).map((b) => JSON.stringify(b)),
+  fc
+    .record(
+      { overdraftLimit: anyAmount, status: fc.constantFrom('OPEN', 'FROZEN', 'CLOSED', 'open', '') },
+      { requiredKeys: [] },
+    )
+    .map((b) => JSON.stringify(b)),
+  fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
+  fc.string({ maxLength: 60 }),
+);
+
+describe('capture, void and PATCH with arbitrary bodies', () => {
+  it('never answer >= 500', async () => {
+    const api = createTestApi();
+    seedAccounts(api.ledger);
+    await api.post('/v1/transfers', transferBody({ hold: true, amount: '90000' }));
+    api.ledger.applyPending();
+    const statuses = new Set<number>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(
+          'POST /v1/transfers/tx-1/capture',
+          'POST /v1/transfers/tx-1/void',
+          'PATCH /v1/accounts/acct-bob',
+        ),
+        actionBody,
+        async (route, text) => {
+          const [method, path] = route.split(' ') as [string, string];
+          const res = await api.app.request(path, {
+            method,
+            body: text,
+            headers: { 'content-type': 'application/json' },
+          });
+          statuses.add(res.status);
+          expect(res.status).toBeLessThan(500);
+          expect(api.unexpected).toEqual([]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // Both the happy paths and the refusals are reached.
+    expect([...statuses]).toEqual(expect.arrayContaining([200, 202, 400, 422]));
   });
 });

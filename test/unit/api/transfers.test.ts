@@ -27,7 +27,9 @@ describe('POST /v1/transfers', () => {
       currency: 'EUR',
       reference: 'invoice 7',
       metadata: { orderId: 'o-1' },
+      hold: false,
       acceptedAt: '2025-03-01T09:00:00.000Z',
+      history: [],
     });
     expect(api.ledger.transfers.get('tx-1')?.amount).toBe(1250n);
     expect(api.ledger.enqueueCalls).toBe(1);

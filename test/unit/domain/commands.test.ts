@@ -22,7 +22,7 @@ describe('ledger commands on the stream', () => {
     const decoded = decodeCommand(encodeCommand(command));
     expect(decoded.ok).toBe(true);
     if (!decoded.ok || decoded.command.type !== 'transfer') throw new Error('unexpected');
-    expect(transferRequestOf(decoded.command)).toEqual(request);
+    expect(transferRequestOf(decoded.command.transfer)).toEqual(request);
     expect(partitionKeyOf(decoded.command)).toBe('a');
   });
 

@@ -38,7 +38,7 @@ describe('IngestService.submitTransfers', () => {
     const outcomes = await service.submitTransfers([t('t1'), t('t2'), t('t3')]);
     expect(outcomes.map((o) => o.kind)).toEqual(['accepted', 'unrecorded', 'accepted']);
     expect(outcomes[1]).toEqual({ kind: 'unrecorded', id: 't2', errorCode: 'ThrottlingException' });
-    expect(ledger.enqueued.map((c) => (c.type === 'transfer' ? c.transfer.id : c.account.id))).toEqual([
+    expect(ledger.enqueued.map((c) => (c.type === 'transfer' ? c.transfer.id : c.type))).toEqual([
       't1',
       't3',
     ]);

@@ -1,0 +1,570 @@
+import {
+  type AtomicGroupCommand,
+  accountSpecOf,
+  commandIdOf,
+  type HoldActionCommand,
+  type LedgerCommand,
+  type OpenAccountCommand,
+  type TransferCommand,
+  transferRequestOf,
+  type UpdateAccountCommand,
+} from './commands.js';
+import {
+  ACCOUNT_REQUESTS_REMEMBERED,
+  type Account,
+  AccountChangeRefusal,
+  AccountStatus,
+  accountStatusRejection,
+  availableBalance,
+  decideTransfer,
+  HOLD_TIMEOUT_SECONDS_DEFAULT,
+  type JournalLine,
+  type JournalPage,
+  LineType,
+  RejectionReason as Reason,
+  type RejectionReason,
+  TRANSFER_ACTIONS_MAX,
+  type Transfer,
+  type TransferAction,
+  type TransferRequest,
+  TransferStatus,
+  transferFingerprint,
+} from './ledger.js';
+
+/** What the ledger holds now for the ids a batch touches (a consistent read). */
+export interface LedgerState {
+  readonly accounts: ReadonlyMap<string, Account>;
+  readonly transfers: ReadonlyMap<string, Transfer>;
+}
+
+/** What happened to one command. Only `unappliable` commands are dead-lettered. */
+export type CommandOutcome =
+  | {
+      readonly status:
+        | 'posted'
+        | 'held'
+        | 'captured'
+        | 'released'
+        | 'opened'
+        | 'updated'
+        | 'duplicate'
+        | 'ignored';
+      readonly reason?: string;
+    }
+  | { readonly status: 'rejected'; readonly reason: string }
+  | { readonly status: 'unappliable'; readonly reason: string };
+
+/**
+ * Everything one batch changes, to be written in one conditional transaction: each touched account
+ * once (conditioned on the version read), one journal page per account that got lines, each
+ * touched transfer once (conditioned on the revision read), and accounts opened by the batch.
+ */
+export interface WriteSet {
+  readonly accounts: readonly { readonly before: Account; readonly after: Account }[];
+  readonly openedAccounts: readonly Account[];
+  readonly pages: readonly JournalPage[];
+  readonly transfers: readonly { readonly before: Transfer; readonly after: Transfer }[];
+}
+
+export function writeSetSize(w: WriteSet): number {
+  return w.accounts.length + w.openedAccounts.length + w.pages.length + w.transfers.length;
+}
+
+export interface PlanContext {
+  /** Region this consumer writes as: it never writes an account homed elsewhere. */
+  readonly region: string;
+  /** The time the batch is applied (ISO 8601): postings, hold expiries, timestamps. */
+  readonly now: string;
+}
+
+/**
+ * Applies commands in order to a working copy of the state and returns each command's outcome
+ * and the writes. Applying a batch at once gives every command exactly the outcome it would have
+ * had alone, in order (the working copy carries each effect to the next command); the writes are
+ * merely coalesced: one per account and per transfer, whatever the number of commands.
+ */
+export function planBatch(
+  commands: readonly LedgerCommand[],
+  state: LedgerState,
+  context: PlanContext,
+): { outcomes: CommandOutcome[]; writes: WriteSet } {
+  const book = new Book(state, context);
+  const outcomes = commands.map((c) => book.apply(c));
+  return { outcomes, writes: book.writes() };
+}
+
+/** The working copy: current values, what changed, and the lines each account got. */
+class Book {
+  private accounts: Map<string, Account>;
+  private transfers: Map<string, Transfer>;
+  private lines: Map<string, JournalLine[]>;
+  private opened: Set<string>;
+
+  constructor(
+    private readonly state: LedgerState,
+    private readonly context: PlanContext,
+  ) {
+    this.accounts = new Map(state.accounts);
+    this.transfers = new Map(state.transfers);
+    this.lines = new Map();
+    this.opened = new Set();
+  }
+
+  apply(command: LedgerCommand): CommandOutcome {
+    switch (command.type) {
+      case 'transfer':
+        return this.applyTransferCommand(command);
+      case 'atomic_group':
+        return this.applyGroup(command);
+      case 'open_account':
+        return this.openAccount(command);
+      case 'update_account':
+        return this.updateAccount(command);
+      default:
+        return this.holdAction(command);
+    }
+  }
+
+  writes(): WriteSet {
+    const now = this.context.now;
+    const accounts: { before: Account; after: Account }[] = [];
+    const openedAccounts: Account[] = [];
+    const pages: JournalPage[] = [];
+    for (const [id, current] of this.accounts) {
+      const before = this.state.accounts.get(id);
+      const lines = this.lines.get(id) ?? [];
+      if (this.opened.has(id)) {
+        const after = { ...current, version: lines.length > 0 ? 1n : 0n };
+        openedAccounts.push(after);
+        if (lines.length > 0) pages.push(page(after, now, lines));
+        continue;
+      }
+      if (before === undefined || current === before) continue;
+      const after = { ...current, version: before.version + 1n, updatedAt: now };
+      accounts.push({ before, after });
+      if (lines.length > 0) pages.push(page(after, now, lines));
+    }
+    const transfers: { before: Transfer; after: Transfer }[] = [];
+    for (const [id, current] of this.transfers) {
+      const before = this.state.transfers.get(id);
+      if (before === undefined || current === before) continue;
+      transfers.push({ before, after: { ...current, revision: before.revision + 1n } });
+    }
+    assertConserved(accounts, openedAccounts);
+    return { accounts, openedAccounts, pages, transfers };
+  }
+
+  // ---- transfers -------------------------------------------------------------------------
+
+  private applyTransferCommand(command: TransferCommand): CommandOutcome {
+    const request = transferRequestOf(command.transfer);
+    const current = this.transfers.get(request.id);
+    const check = this.checkRecorded(current, request);
+    if (check !== undefined || current === undefined)
+      return check ?? unappliable('transfer was never recorded');
+    if (current.status !== TransferStatus.ACCEPTED) return { status: 'duplicate' };
+    // A leg of an atomic batch only ever applies with its group. A plain command for it comes from
+    // the reconciler (the group's own command never reached the stream, or is late): the group can
+    // no longer apply as a unit, so the leg is rejected, and so will its group be (see applyGroup).
+    if (current.groupId !== undefined) return this.rejectTransfer(current, Reason.LINKED_TRANSFER_FAILED);
+    return this.applyTransfer(current, request);
+  }
+
+  /**
+   * The body to apply must be the one accepted: its fingerprint is recomputed from the body itself
+   * (not taken from the record), so a record with an altered amount cannot apply.
+   */
+  private checkRecorded(current: Transfer | undefined, request: TransferRequest): CommandOutcome | undefined {
+    if (current === undefined) return unappliable('transfer was never recorded as accepted');
+    if (current.fingerprint !== transferFingerprint(request)) {
+      return unappliable('record does not match the accepted transfer (fingerprint)');
+    }
+    return undefined;
+  }
+
+  /** Posts, holds or rejects one ACCEPTED transfer against the working copy. */
+  private applyTransfer(current: Transfer, request: TransferRequest): CommandOutcome {
+    const debit = this.accounts.get(request.debitAccountId);
+    const credit = this.accounts.get(request.creditAccountId);
+    if (request.reversalOf !== undefined && !this.canReverse(request)) {
+      return this.rejectTransfer(current, Reason.TRANSFER_NOT_REVERSIBLE);
+    }
+    const decision = decideTransfer(request, debit, credit, this.context.region);
+    if (decision.outcome === 'not_home') {
+      return unappliable(`account ${decision.accountId} is homed in ${decision.homeRegion}`);
+    }
+    if (decision.outcome === 'reject') return this.rejectTransfer(current, decision.reason);
+    if (debit === undefined || credit === undefined) throw new Error('decided without both accounts');
+    if (request.holdTimeoutSeconds !== undefined) return this.hold(current, debit);
+    this.move(request.id, debit, credit, request.amount, LineType.DEBIT);
+    this.transfers.set(current.id, { ...current, status: TransferStatus.POSTED, postedAt: this.context.now });
+    if (request.reversalOf !== undefined) this.markReversed(request.reversalOf, request.id);
+    return { status: 'posted' };
+  }
+
+  private rejectTransfer(current: Transfer, reason: RejectionReason): CommandOutcome {
+    this.transfers.set(current.id, {
+      ...current,
+      status: TransferStatus.REJECTED,
+      reason,
+      rejectedAt: this.context.now,
+    });
+    return { status: 'rejected', reason };
+  }
+
+  /** A reversal needs its original POSTED, reversed by nobody else, and moving the same amount back. */
+  private canReverse(request: TransferRequest): boolean {
+    const original = request.reversalOf === undefined ? undefined : this.transfers.get(request.reversalOf);
+    if (original === undefined || original.status !== TransferStatus.POSTED) return false;
+    if (original.reversedBy !== undefined && original.reversedBy !== request.id) return false;
+    const posted = original.capturedAmount ?? original.amount;
+    return (
+      original.creditAccountId === request.debitAccountId &&
+      original.debitAccountId === request.creditAccountId &&
+      posted === request.amount &&
+      original.currency === request.currency
+    );
+  }
+
+  private markReversed(originalId: string, reversalId: string): void {
+    const original = this.transfers.get(originalId);
+    if (original !== undefined) this.transfers.set(originalId, { ...original, reversedBy: reversalId });
+  }
+
+  private hold(current: Transfer, debit: Account): CommandOutcome {
+    const amount = current.amount;
+    const seconds = current.holdTimeoutSeconds ?? HOLD_TIMEOUT_SECONDS_DEFAULT;
+    const after = { ...debit, heldAmount: debit.heldAmount + amount };
+    this.setAccount(after, {
+      transferId: current.id,
+      type: LineType.HOLD,
+      amount,
+      counterpartyAccountId: current.creditAccountId,
+    });
+    const expiresAt = new Date(Date.parse(this.context.now) + seconds * 1000).toISOString();
+    this.transfers.set(current.id, {
+      ...current,
+      status: TransferStatus.HELD,
+      heldAt: this.context.now,
+      holdExpiresAt: expiresAt,
+    });
+    return { status: 'held' };
+  }
+
+  /** Moves `amount` from debit to credit with one line on each side. */
+  private move(
+    transferId: string,
+    debit: Account,
+    credit: Account,
+    amount: bigint,
+    debitLine: LineType,
+    released = 0n,
+  ): void {
+    const debitAfter = { ...debit, balance: debit.balance - amount, heldAmount: debit.heldAmount - released };
+    this.setAccount(debitAfter, { transferId, type: debitLine, amount, counterpartyAccountId: credit.id });
+    const creditNow = this.accounts.get(credit.id) ?? credit;
+    const creditAfter = { ...creditNow, balance: creditNow.balance + amount };
+    this.setAccount(creditAfter, {
+      transferId,
+      type: LineType.CREDIT,
+      amount,
+      counterpartyAccountId: debit.id,
+    });
+  }
+
+  // ---- atomic groups ---------------------------------------------------------------------
+
+  /**
+   * Applies the legs in order on a copy; if every leg posts, the copy becomes the book, else the
+   * book is left as it was and every leg is REJECTED (the failing one with its own reason).
+   */
+  private applyGroup(command: AtomicGroupCommand): CommandOutcome {
+    const legs = command.legs.map((l) => ({ leg: l, current: this.transfers.get(l.transfer.id) }));
+    for (const { leg, current } of legs) {
+      const check = this.checkRecorded(current, transferRequestOf(leg.transfer));
+      if (check !== undefined) return check;
+    }
+    if (legs.every(({ current }) => current?.status !== TransferStatus.ACCEPTED))
+      return { status: 'duplicate' };
+    // Some legs already final (rejected on their own, see above): never apply a subset.
+    if (legs.some(({ current }) => current?.status !== TransferStatus.ACCEPTED)) {
+      for (const { current } of legs) {
+        if (current?.status === TransferStatus.ACCEPTED)
+          this.rejectTransfer(current, Reason.LINKED_TRANSFER_FAILED);
+      }
+      return { status: 'rejected', reason: Reason.LINKED_TRANSFER_FAILED };
+    }
+    const saved = this.snapshot();
+    let failure: { index: number; reason: string } | undefined;
+    for (const [index, { leg, current }] of legs.entries()) {
+      if (current === undefined || current.status !== TransferStatus.ACCEPTED) continue;
+      const outcome = this.applyTransfer(current, transferRequestOf(leg.transfer));
+      if (outcome.status === 'unappliable') {
+        this.restore(saved);
+        return outcome;
+      }
+      if (outcome.status !== 'posted') {
+        failure = { index, reason: outcome.reason ?? outcome.status };
+        break;
+      }
+    }
+    if (failure === undefined) return { status: 'posted' };
+    this.restore(saved);
+    for (const [index, { current }] of legs.entries()) {
+      if (current === undefined) continue;
+      const reason =
+        index === failure.index ? (failure.reason as RejectionReason) : Reason.LINKED_TRANSFER_FAILED;
+      this.rejectTransfer(current, reason);
+    }
+    return { status: 'rejected', reason: failure.reason };
+  }
+
+  // ---- holds -----------------------------------------------------------------------------
+
+  private holdAction(command: HoldActionCommand): CommandOutcome {
+    const current = this.transfers.get(command.transferId);
+    if (current === undefined) return unappliable(`${commandIdOf(command)}: unknown transfer`);
+    // Only an applied action is final; an ignored one (say, a capture that arrived before its hold)
+    // may be retried with the same request id and apply once the hold is there.
+    if (current.actions?.[command.requestId]?.outcome === 'applied') return { status: 'duplicate' };
+    const expired = current.status === TransferStatus.HELD && this.isPastTimeout(current);
+    if (current.status !== TransferStatus.HELD || (expired && command.type !== 'expire')) {
+      if (expired)
+        this.release(current, TransferStatus.EXPIRED, {
+          requestId: expireRequestId(current.id),
+          action: 'expire',
+        });
+      return this.ignore(command, 'hold_not_active');
+    }
+    if (command.type === 'expire') {
+      // Not due yet (a clock skew between sweeper and consumer): nothing recorded, so the sweeper's
+      // next expire, with the same request id, still applies.
+      if (!expired) return { status: 'ignored', reason: 'hold_not_expired' };
+      this.release(current, TransferStatus.EXPIRED, { requestId: command.requestId, action: 'expire' });
+      return { status: 'released' };
+    }
+    if (command.type === 'void') {
+      this.release(current, TransferStatus.VOIDED, { requestId: command.requestId, action: 'void' });
+      return { status: 'released' };
+    }
+    return this.capture(current, command);
+  }
+
+  private capture(current: Transfer, command: HoldActionCommand): CommandOutcome {
+    const amount = command.amount === undefined ? current.amount : BigInt(command.amount);
+    if (amount > current.amount) return this.ignore(command, 'amount_exceeds_hold');
+    const debit = this.accounts.get(current.debitAccountId);
+    const credit = this.accounts.get(current.creditAccountId);
+    if (debit === undefined || credit === undefined) return this.ignore(command, Reason.ACCOUNT_NOT_FOUND);
+    const blocked = accountStatusRejection(debit) ?? accountStatusRejection(credit);
+    if (blocked !== undefined) return this.ignore(command, blocked);
+    if (credit.homeRegion !== this.context.region || debit.homeRegion !== this.context.region) {
+      return unappliable(`${commandIdOf(command)}: account homed in another region`);
+    }
+    if (credit.currency !== current.currency) return this.ignore(command, Reason.CURRENCY_MISMATCH);
+    this.move(current.id, debit, credit, amount, LineType.CAPTURE, current.amount);
+    this.transfers.set(current.id, {
+      ...current,
+      status: TransferStatus.POSTED,
+      postedAt: this.context.now,
+      capturedAmount: amount,
+      actions: withAction(current.actions, command.requestId, this.action('capture', 'applied')),
+    });
+    return { status: 'captured' };
+  }
+
+  /** Ends a hold without moving money: heldAmount down, one RELEASE line. */
+  private release(
+    current: Transfer,
+    status: typeof TransferStatus.VOIDED | typeof TransferStatus.EXPIRED,
+    by: { requestId: string; action: TransferAction['action'] },
+  ): void {
+    const debit = this.accounts.get(current.debitAccountId);
+    // A HELD transfer's debit account exists (accounts are never deleted): its absence is corruption.
+    if (debit === undefined)
+      throw new Error(`hold ${current.id}: debit account ${current.debitAccountId} missing`);
+    this.setAccount(
+      { ...debit, heldAmount: debit.heldAmount - current.amount },
+      {
+        transferId: current.id,
+        type: LineType.RELEASE,
+        amount: current.amount,
+        counterpartyAccountId: current.creditAccountId,
+      },
+    );
+    this.transfers.set(current.id, {
+      ...current,
+      status,
+      releasedAt: this.context.now,
+      actions: withAction(current.actions, by.requestId, this.action(by.action, 'applied')),
+    });
+  }
+
+  /** A hold action that finds nothing to do is recorded in the transfer's history, once. */
+  private ignore(command: HoldActionCommand, reason: string): CommandOutcome {
+    const current = this.transfers.get(command.transferId);
+    if (current !== undefined) {
+      this.transfers.set(current.id, {
+        ...current,
+        actions: withAction(current.actions, command.requestId, this.action(command.type, 'ignored', reason)),
+      });
+    }
+    return { status: 'ignored', reason };
+  }
+
+  private action(
+    action: TransferAction['action'],
+    outcome: TransferAction['outcome'],
+    reason?: string,
+  ): TransferAction {
+    return { action, at: this.context.now, outcome, ...(reason === undefined ? {} : { reason }) };
+  }
+
+  private isPastTimeout(t: Transfer): boolean {
+    return t.holdExpiresAt !== undefined && t.holdExpiresAt <= this.context.now;
+  }
+
+  // ---- accounts --------------------------------------------------------------------------
+
+  private openAccount(command: OpenAccountCommand): CommandOutcome {
+    if (command.account.homeRegion !== this.context.region) {
+      return unappliable(`account is homed in ${command.account.homeRegion}`);
+    }
+    if (this.accounts.has(command.account.id)) return { status: 'duplicate' };
+    const spec = accountSpecOf(command);
+    this.accounts.set(spec.id, {
+      ...spec,
+      balance: 0n,
+      heldAmount: 0n,
+      status: AccountStatus.OPEN,
+      version: 0n,
+      homeRegion: command.account.homeRegion,
+      fingerprint: command.fingerprint,
+      createdAt: command.requestedAt,
+      updatedAt: command.requestedAt,
+    });
+    this.opened.add(spec.id);
+    return { status: 'opened' };
+  }
+
+  /** Limits and status, ordered with the account's own debits (same partition). */
+  private updateAccount(command: UpdateAccountCommand): CommandOutcome {
+    const account = this.accounts.get(command.accountId);
+    if (account === undefined) return unappliable(`${commandIdOf(command)}: unknown account`);
+    if (account.homeRegion !== this.context.region)
+      return unappliable(`account is homed in ${account.homeRegion}`);
+    if (
+      account.lastRequest?.requestId === command.requestId ||
+      account.recentRequestIds?.includes(command.requestId)
+    ) {
+      return { status: 'duplicate' };
+    }
+    const recentRequestIds = [...(account.recentRequestIds ?? []), command.requestId].slice(
+      -ACCOUNT_REQUESTS_REMEMBERED,
+    );
+    const refusal = refuseChange(account, command);
+    if (refusal !== undefined) {
+      this.accounts.set(account.id, {
+        ...account,
+        recentRequestIds,
+        lastRequest: { requestId: command.requestId, outcome: 'refused', reason: refusal },
+      });
+      return { status: 'rejected', reason: refusal };
+    }
+    this.accounts.set(account.id, {
+      ...account,
+      recentRequestIds,
+      ...(command.status === undefined ? {} : { status: command.status }),
+      ...(command.overdraftLimit === undefined ? {} : { overdraftLimit: BigInt(command.overdraftLimit) }),
+      lastRequest: { requestId: command.requestId, outcome: 'applied' },
+    });
+    return { status: 'updated' };
+  }
+
+  // ---- working copy ----------------------------------------------------------------------
+
+  private setAccount(after: Account, line: Omit<JournalLine, 'balanceAfter' | 'heldAfter'>): void {
+    this.accounts.set(after.id, after);
+    const lines = this.lines.get(after.id) ?? [];
+    lines.push({ ...line, balanceAfter: after.balance, heldAfter: after.heldAmount });
+    this.lines.set(after.id, lines);
+  }
+
+  private snapshot() {
+    return {
+      accounts: new Map(this.accounts),
+      transfers: new Map(this.transfers),
+      lines: new Map([...this.lines].map(([k, v]) => [k, [...v]])),
+    };
+  }
+
+  private restore(saved: ReturnType<Book['snapshot']>): void {
+    this.accounts = saved.accounts;
+    this.transfers = saved.transfers;
+    this.lines = saved.lines;
+  }
+}
+
+/** Adds an action record, dropping the oldest ignored ones beyond TRANSFER_ACTIONS_MAX. */
+function withAction(
+  actions: Readonly<Record<string, TransferAction>> | undefined,
+  requestId: string,
+  action: TransferAction,
+): Record<string, TransferAction> {
+  const next: Record<string, TransferAction> = { ...actions, [requestId]: action };
+  const ignored = Object.entries(next)
+    .filter(([, a]) => a.outcome === 'ignored')
+    .sort(([, x], [, y]) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
+  for (const [id] of ignored.slice(0, Math.max(0, Object.keys(next).length - TRANSFER_ACTIONS_MAX)))
+    delete next[id];
+  return next;
+}
+
+/** The one request id of a hold's expiry, whoever notices it first (the sweeper or a late capture). */
+export function expireRequestId(transferId: string): string {
+  return `expire:${transferId}`;
+}
+
+function refuseChange(account: Account, command: UpdateAccountCommand): AccountChangeRefusal | undefined {
+  if (account.status === AccountStatus.CLOSED) return AccountChangeRefusal.ACCOUNT_CLOSED;
+  if (command.status === AccountStatus.CLOSED && (account.balance !== 0n || account.heldAmount !== 0n)) {
+    return AccountChangeRefusal.ACCOUNT_NOT_EMPTY;
+  }
+  if (command.overdraftLimit !== undefined && availableBalance(account) < -BigInt(command.overdraftLimit)) {
+    return AccountChangeRefusal.LIMIT_BELOW_BALANCE;
+  }
+  return undefined;
+}
+
+function page(account: Account, postedAt: string, lines: readonly JournalLine[]): JournalPage {
+  return { accountId: account.id, version: account.version, currency: account.currency, postedAt, lines };
+}
+
+function unappliable(reason: string): CommandOutcome {
+  return { status: 'unappliable', reason };
+}
+
+/** Double entry: a batch never creates or destroys money, per currency, to the minor unit. */
+function assertConserved(
+  accounts: readonly { before: Account; after: Account }[],
+  opened: readonly Account[],
+): void {
+  const delta = new Map<string, bigint>();
+  for (const { before, after } of accounts) {
+    delta.set(after.currency, (delta.get(after.currency) ?? 0n) + after.balance - before.balance);
+  }
+  for (const a of opened) delta.set(a.currency, (delta.get(a.currency) ?? 0n) + a.balance);
+  for (const [currency, d] of delta) {
+    if (d !== 0n) throw new Error(`ledger invariant broken: ${currency} changed by ${d}`);
+  }
+}
+
+/** The state after a write set is applied: what the store holds once `commit` succeeded. */
+export function applyWrites(state: LedgerState, writes: WriteSet): LedgerState {
+  const accounts = new Map(state.accounts);
+  const transfers = new Map(state.transfers);
+  for (const { after } of writes.accounts) accounts.set(after.id, after);
+  for (const a of writes.openedAccounts) accounts.set(a.id, a);
+  for (const { after } of writes.transfers) transfers.set(after.id, after);
+  return { accounts, transfers };
+}
