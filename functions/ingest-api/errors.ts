@@ -150,14 +150,33 @@ export function errorHandler(log: AppLog): ErrorHandler<AppEnv> {
   };
 }
 
+/** Node network failures: the store or stream is unreachable for now, not the client's fault. */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
+
+/** Throttling by name, a network failure by code, or anything the SDK itself marks retryable. */
+function isUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { name?: unknown; code?: unknown; $retryable?: unknown; cause?: unknown };
+  if (typeof e.name === 'string' && UNAVAILABLE_ERROR_NAMES.has(e.name)) return true;
+  if (typeof e.code === 'string' && NETWORK_ERROR_CODES.has(e.code)) return true;
+  if (e.$retryable !== undefined && e.$retryable !== null) return true;
+  const cause = e.cause as { code?: unknown } | undefined;
+  return typeof cause?.code === 'string' && NETWORK_ERROR_CODES.has(cause.code);
+}
+
 function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof HTTPException) return fromHttpException(error);
   if (error instanceof InvalidCursorError) return new ApiError(400, ErrorCode.INVALID_CURSOR, error.message);
-  if (
-    error instanceof TransientLedgerError ||
-    UNAVAILABLE_ERROR_NAMES.has((error as Error | null)?.name ?? '')
-  ) {
+  if (error instanceof TransientLedgerError || isUnavailable(error)) {
     return serviceUnavailable('the ledger is busy: retry shortly', { cause: error });
   }
   return undefined;

@@ -60,16 +60,25 @@ export class KinesisCommandQueue implements CommandQueue {
       for (const p of pending) outcomes[p.index] = { ok: false, errorCode: code };
       return pending;
     }
+    // Walk backwards so we know, for each refused entry, whether a later entry of its partition key
+    // was written in this call. If so, resending it would land it after that later entry: instead it
+    // stays refused (the client gets 503 and retries), so a key's records are in the stream in the
+    // order they were answered 202.
     const refused: { index: number; entry: PutRecordsRequestEntry }[] = [];
-    pending.forEach((p, i) => {
+    const writtenLater = new Set<string | undefined>();
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const p = pending[i];
+      if (p === undefined) continue;
       const code = results[i]?.ErrorCode;
       if (results[i] !== undefined && code === undefined) {
         outcomes[p.index] = { ok: true };
-      } else {
-        outcomes[p.index] = { ok: false, errorCode: code ?? 'MissingResult' };
-        refused.push(p);
+        writtenLater.add(p.entry.PartitionKey);
+        continue;
       }
-    });
+      outcomes[p.index] = { ok: false, errorCode: code ?? 'MissingResult' };
+      if (writtenLater.has(p.entry.PartitionKey)) continue;
+      refused.unshift(p);
+    }
     return refused;
   }
 }

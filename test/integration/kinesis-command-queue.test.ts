@@ -63,12 +63,14 @@ describe('KinesisCommandQueue against kinesis-mock', () => {
       return attempt === 1 && Number(new TextDecoder().decode(entry.Data).match(/q2-(\d+)/)?.[1]) % 3 === 0;
     });
     const queue = new KinesisCommandQueue(kinesis, config.streamName, { sleep: async () => {} });
-    const commands = Array.from({ length: 30 }, (_, i) => command(`q2-${i}`, 'resend'));
+    const commands = Array.from({ length: 30 }, (_, i) => command(`q2-${i}`, `resend-${i}`));
     const outcomes = await queue.enqueue(commands);
     expect(outcomes.every((o) => o.ok)).toBe(true);
     expect(sentSizes).toEqual([30, 10]);
     const ids = decodedIds(
-      (await readAllRecords(kinesis, config.streamName)).filter((r) => r.kinesis.partitionKey === 'resend'),
+      (await readAllRecords(kinesis, config.streamName)).filter((r) =>
+        r.kinesis.partitionKey.startsWith('resend-'),
+      ),
     );
     expect(ids.sort()).toEqual(commands.map((c) => c.transfer.id).sort());
     kinesis.destroy();
@@ -83,14 +85,40 @@ describe('KinesisCommandQueue against kinesis-mock', () => {
       attemptsMax: 3,
       sleep: async () => {},
     });
-    const outcomes = await queue.enqueue([command('q3-0', 'refused'), command('q3-1', 'refused')]);
+    const outcomes = await queue.enqueue([command('q3-0', 'refused-0'), command('q3-1', 'refused-1')]);
     expect(outcomes[0]).toEqual({ ok: false, errorCode: 'ProvisionedThroughputExceededException' });
     expect(outcomes[1]).toEqual({ ok: true });
     expect(faults.calls()).toBe(3);
     const ids = decodedIds(
-      (await readAllRecords(kinesis, config.streamName)).filter((r) => r.kinesis.partitionKey === 'refused'),
+      (await readAllRecords(kinesis, config.streamName)).filter((r) =>
+        r.kinesis.partitionKey.startsWith('refused-'),
+      ),
     );
     expect(ids).toEqual(['q3-1']);
+    kinesis.destroy();
+  });
+
+  it('never resends a refused record behind a later record of the same account written in the same call', async () => {
+    const { kinesis } = createClients(config);
+    // First call refuses o-1 (account "ordered") and o-3 (account "alone"); o-2 ("ordered") is written.
+    refusePutRecords(
+      kinesis,
+      (entry, attempt) => attempt === 1 && /"o-(1|3)"/.test(new TextDecoder().decode(entry.Data)),
+    );
+    const queue = new KinesisCommandQueue(kinesis, config.streamName, { sleep: async () => {} });
+    const outcomes = await queue.enqueue([
+      command('o-1', 'ordered'),
+      command('o-2', 'ordered'),
+      command('o-3', 'alone'),
+    ]);
+    expect(outcomes).toEqual([
+      { ok: false, errorCode: 'ProvisionedThroughputExceededException' },
+      { ok: true },
+      { ok: true },
+    ]);
+    const all = await readAllRecords(kinesis, config.streamName);
+    expect(decodedIds(all.filter((r) => r.kinesis.partitionKey === 'ordered'))).toEqual(['o-2']);
+    expect(decodedIds(all.filter((r) => r.kinesis.partitionKey === 'alone'))).toEqual(['o-3']);
     kinesis.destroy();
   });
 });

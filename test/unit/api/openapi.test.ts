@@ -216,7 +216,7 @@ describe('GET /openapi.json', () => {
       const op = operation(doc, path, 'post');
       expect((op.requestBody as Json).required).toBe(false);
       expect(Object.keys(op.responses as Json).sort()).toEqual(
-        ['200', '202', '400', '404', '409', '413', '415', '422', '503'].sort(),
+        ['200', '202', '400', '404', '409', '413', '415', '422', '500', '503'].sort(),
       );
     }
     expect(property(doc, requestSchema(doc, '/v1/transfers/{id}/capture'), 'amount')).toMatchObject(
