@@ -45,13 +45,20 @@ const req = (
   currency: 'USD',
   ...extra,
 });
-/** Records ACCEPTED and applies through the consumer's service; returns the outcome. */
+/**
+ * Records ACCEPTED and applies through the consumer's service, redelivering a record that lost its
+ * races past the bound as the event source would (bounded); returns the outcome.
+ */
 async function transfer(request: TransferRequest, via = service) {
   const command = await acceptTransfer(store, request);
-  const { outcomes, failedFrom } = await via.handleBatch(asRecords([command]));
-  expect(failedFrom).toBeUndefined();
-  return { command, outcome: outcomes[0] };
+  const records = asRecords([command]);
+  for (let delivery = 0; delivery < REDELIVERIES_MAX; delivery++) {
+    const { outcomes, failedFrom } = await via.handleBatch(records);
+    if (failedFrom === undefined) return { command, outcome: outcomes[0] };
+  }
+  throw new Error(`transfer ${request.id} not applied after ${REDELIVERIES_MAX} deliveries`);
 }
+const REDELIVERIES_MAX = 5;
 
 describe('DynamoLedgerStore and LedgerService against DynamoDB Local', () => {
   it('opens an account once at balance 0, version 0', async () => {
