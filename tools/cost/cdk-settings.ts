@@ -33,7 +33,7 @@ export const CDK_DEFAULTS: CdkSettings = {
   consumerBatchSize: 100,
   consumerBatchingWindowS: 1,
   consumerParallelization: 4,
-  alarms: 8,
+  alarms: 10,
   dashboards: 1,
   kmsKeys: 4,
   streams: 1,

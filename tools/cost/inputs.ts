@@ -37,7 +37,13 @@ export const ASSUMPTIONS = {
   /** Lambda CPU share at 1024 MB: 1024 / 1769. */
   cpuShareAt1024Mb: 1024 / 1769,
   ingestOverheadMs: 2,
-  consumerConcurrency: 8,
+  /**
+   * The consumer reads and commits one chunk at a time (no records in flight in parallel): a chunk
+   * is cut where its writes would pass DynamoDB's 100 items per transaction. On the bench's uniform
+   * workload (100 accounts, batches of 100) that was 20 records per chunk (300 transfers, 15
+   * transactions); fewer distinct accounts per record make chunks longer.
+   */
+  consumerRecordsPerChunk: 20,
   consumerInvocationMs: 10,
   responseBytes: 450,
   /** Powertools access line; measured by the bench when available. */
@@ -59,12 +65,18 @@ export const ASSUMPTIONS = {
   /** Used when bench/results.json is missing or lacks a figure (values of a bench run on this code). */
   defaults: {
     ingestCpuMs: 1.9,
-    consumerCpuMs: 2.3,
-    writeUnits: { ingestTable: 1, ingestIndex: 1, consumeTable: 10, consumeIndex: 1, replicatedTable: 6 },
-    readUnitsPerTransfer: 2,
+    consumerCpuMs: 0.5,
+    writeUnits: {
+      ingestTable: 1,
+      ingestIndex: 1,
+      consumeTable: 8.45,
+      consumeIndex: 1,
+      replicatedTable: 5.23,
+    },
+    readUnitsPerTransfer: 2.61,
     streamRecordBytes: 253,
-    itemBytesWrittenPerTransfer: 1473,
-    itemBytesCreatedPerTransfer: 711,
+    itemBytesWrittenPerTransfer: 1396,
+    itemBytesCreatedPerTransfer: 721,
   },
 } as const;
 
@@ -125,18 +137,19 @@ export function buildUsage(
     'AWS call latencies + CPU scaled to 1024 MB',
     overrides.ingestMs,
   );
-  const waitPerRecord = (a.dynamoBatchGetMs + a.dynamoTransactWriteMs) / a.consumerConcurrency;
-  const consumerMs = assumed(
-    'consumer ms/record',
-    Math.max(waitPerRecord, consumerCpu * scale),
-    'larger of the AWS wait over 8 concurrent records and the CPU scaled to 1024 MB',
-    overrides.consumerMsPerRecord,
-  );
   const batch = assumed(
     'records per batch',
     recordsPerBatch(tps, cdk),
     'tps / shards over the batching window, at most the batch size',
     overrides.recordsPerBatch,
+  );
+  const recordsPerChunk = Math.max(1, Math.min(batch, a.consumerRecordsPerChunk));
+  const waitPerRecord = (a.dynamoBatchGetMs + a.dynamoTransactWriteMs) / recordsPerChunk;
+  const consumerMs = assumed(
+    'consumer ms/record',
+    waitPerRecord + consumerCpu * scale,
+    `one read and one transaction per chunk of min(batch, ${a.consumerRecordsPerChunk}) records, in sequence, plus the CPU scaled to 1024 MB`,
+    overrides.consumerMsPerRecord,
   );
   const wu = bench?.write_units;
   const scaleUnits = overrides.writeUnitsScale ?? 1;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CDK_DEFAULTS } from '../../../tools/cost/cdk-settings.js';
-import { buildFixed, buildUsage, recordsPerBatch } from '../../../tools/cost/inputs.js';
+import { ASSUMPTIONS, buildFixed, buildUsage, recordsPerBatch } from '../../../tools/cost/inputs.js';
 import {
   costPerMillion,
   type FixedPerRegion,
@@ -201,6 +201,16 @@ describe('usage inputs', () => {
     expect(u.streamRecordBytes).toBe(300);
     expect(provenance['write units']).toBe('measured');
     expect(provenance['ingest CPU ms/request']).toBe('default');
+  });
+
+  it('waits one read and one transaction per chunk of records, never more than the batch holds', () => {
+    const a = ASSUMPTIONS;
+    const wait = a.dynamoBatchGetMs + a.dynamoTransactWriteMs;
+    const cpu = (ms: number) => ms / a.cpuShareAt1024Mb;
+    const full = buildUsage(1, { consumer_cpu_ms_per_record: 1 }, CDK_DEFAULTS, { recordsPerBatch: 100 });
+    expect(full.usage.consumer.msPerRecord).toBeCloseTo(wait / a.consumerRecordsPerChunk + cpu(1), 9);
+    const single = buildUsage(1, { consumer_cpu_ms_per_record: 1 }, CDK_DEFAULTS, { recordsPerBatch: 1 });
+    expect(single.usage.consumer.msPerRecord).toBeCloseTo(wait + cpu(1), 9);
   });
 
   it('uses the memory sizes of the CDK settings', () => {
