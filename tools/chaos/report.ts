@@ -218,7 +218,9 @@ function roundsTable(rounds: readonly RoundRecord[]): string[] {
 function leftovers(r: RoundRecord): string {
   const parts: string[] = [];
   if (r.leftoverEmulators > 0) parts.push(`${r.leftoverEmulators} emulators stopped`);
-  if (r.notable.some((l) => /unreadable/.test(l))) parts.push('kinesis file moved aside');
+  if (r.notable.some((l) => /restored the last good copy/.test(l)))
+    parts.push('kinesis file restored (last good)');
+  else if (r.notable.some((l) => /unreadable/.test(l))) parts.push('kinesis file moved aside');
   if (r.notable.some((l) => /not in the stream any more/.test(l))) parts.push('checkpoint gone: re-read');
   return parts.join(', ') || (r.plan.index === 0 ? 'fresh data dir' : 'lock file only');
 }

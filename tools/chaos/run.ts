@@ -618,7 +618,7 @@ function judge(
     }
     if (r.stream?.quarantined === true && !torn) {
       warnings.push(
-        `round ${r.plan.index}: a half-written kinesis-mock file was quarantined: the stream restarted empty`,
+        `round ${r.plan.index}: a half-written kinesis-mock file was quarantined: the stream restarted from its last good copy (${r.stream?.missing ?? 0} record(s) missing)`,
       );
     }
   });

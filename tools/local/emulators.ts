@@ -10,6 +10,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { EmulatorStartError, JavaMissingError } from './errors.js';
 import {
   KINESIS_PERSIST_FILE_NAME,
+  keepLastGoodCopies,
   quarantineUnreadablePersistFile,
   waitForPersistFlush,
 } from './kinesis-persist.js';
@@ -103,6 +104,7 @@ export async function startEmulators(opts: StartEmulatorsOptions = {}): Promise<
   const dynamodb = spawnDynamodb(dynamodbPort, dataDir, log);
   const kinesis = spawnKinesis(kinesisPort, await findFreePort(), dataDir, opts.kinesisShardLimit, log);
   const emulators = [dynamodb, kinesis];
+  const stopCopies = dataDir === undefined ? () => {} : keepLastGoodCopies(join(dataDir, 'kinesis'));
   const reaper = startReaper(emulators.map((e) => e.child.pid ?? 0).filter((pid) => pid > 0));
   const onExit = (): void => {
     for (const e of emulators) if (!hasExited(e.child)) e.child.kill('SIGTERM');
@@ -110,6 +112,7 @@ export async function startEmulators(opts: StartEmulatorsOptions = {}): Promise<
   process.on('exit', onExit);
   const stopAll = async (): Promise<void> => {
     process.off('exit', onExit);
+    stopCopies();
     await Promise.all([stopKinesis(kinesis, dataDir), stopChild(dynamodb.child)]);
     reaper.kill('SIGKILL');
     if (dataDir !== undefined) releaseDataDir(dataDir);
