@@ -201,6 +201,7 @@ export const TransferBody = z
       .max(HOLD_TIMEOUT_SECONDS_MAX, { error: HOLD_TIMEOUT_MESSAGE })
       .optional()
       .openapi({
+        format: 'int32',
         default: HOLD_TIMEOUT_SECONDS_DEFAULT,
         description:
           `Only with \`"hold": true\`. Seconds until the hold expires by itself: default ` +
@@ -320,6 +321,8 @@ export const StatementQuery = z
 
 // Never refused: a Prefer the server does not understand is ignored (RFC 7240). Its length is
 // bounded by the gateway's header limit, and only its first bytes are read (see prefer.ts).
+/** Only the first bytes of Prefer are read (prefer.ts); longer values are documented as out of contract. */
+const PREFER_HEADER_DOCUMENTED_MAX = 256;
 const PreferHeader = z
   .string()
   .optional()
@@ -329,6 +332,7 @@ const PreferHeader = z
       `answer 200 with the final state if it arrives in time. A larger N is taken as ${WAIT_SECONDS_MAX}; a ` +
       'malformed one is ignored. When honoured, the answer carries `Preference-Applied: wait=N`.',
     example: 'wait=5',
+    maxLength: PREFER_HEADER_DOCUMENTED_MAX,
     param: { name: 'Prefer', in: 'header' },
   });
 
@@ -353,7 +357,8 @@ export const AccountChangeHeaders = z.object({
     .openapi({
       description:
         'Optional request id of this change: the same key again answers the outcome of the first request ' +
-        '(without applying it twice) while it is the last change of the account.',
+        "(without applying it twice) while it is among the account's last 16 changes.",
+      maxLength: ACCOUNT_CHANGE_KEY_LENGTH_MAX,
       param: { name: 'Idempotency-Key', in: 'header' },
     }),
 });
@@ -439,7 +444,13 @@ export const TransferView = z
     reference: Reference.optional(),
     metadata: Metadata.optional(),
     hold: z.boolean().openapi({ description: 'Whether it was submitted as a hold' }),
-    holdTimeoutSeconds: z.number().int().min(1).max(HOLD_TIMEOUT_SECONDS_MAX).optional(),
+    holdTimeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(HOLD_TIMEOUT_SECONDS_MAX)
+      .optional()
+      .openapi({ format: 'int32' }),
     heldAt: Timestamp.optional(),
     holdExpiresAt: Timestamp.optional().openapi({ description: 'When a HELD hold expires by itself' }),
     capturedAmount: MoneyString.optional().openapi({ description: 'What a captured hold moved' }),

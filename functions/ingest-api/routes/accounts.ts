@@ -59,6 +59,7 @@ const getAccount = createRoute({
 const changeAccount = createRoute({
   method: 'patch',
   path: '/v1/accounts/{id}',
+  security: AUTHENTICATED,
   tags: ['accounts'],
   summary: "Change an account's overdraft limit or status",
   description:

@@ -31,6 +31,7 @@ const RetryAfterHeader = z.object({
 const PreferenceApplied = z.string().openapi({
   description: "wait=N when the request's `Prefer: wait=N` was honoured (N as applied, at most 10)",
   example: 'wait=5',
+  maxLength: 16,
 });
 
 export function jsonResponse<T extends ZodType>(description: string, schema: T) {
@@ -52,7 +53,9 @@ export function jsonResponseWithLocation<T extends ZodType>(
 /** A JSON response of a route that honours `Prefer: wait=N`, with Location when `location` is given. */
 export function waitableResponse<T extends ZodType>(description: string, schema: T, location?: string) {
   const headers = z.object({
-    ...(location === undefined ? {} : { Location: z.string().openapi({ description: location }) }),
+    ...(location === undefined
+      ? {}
+      : { Location: z.string().openapi({ description: location, maxLength: LOCATION_LENGTH_MAX }) }),
     'Preference-Applied': PreferenceApplied.optional(),
   });
   return { ...jsonResponse(description, schema), headers };

@@ -31,6 +31,7 @@ import {
   optionalJsonRequest,
   waitableResponse,
 } from './responses.js';
+import { AUTHENTICATED } from './security.js';
 import { checkIdempotencyKey } from './transfers.js';
 import { answerAfterWait, type WaitedAnswer } from './wait.js';
 
@@ -57,6 +58,7 @@ const OPTIONAL_BODY =
 const reverseTransfer = createRoute({
   method: 'post',
   path: '/v1/transfers/{id}/reverse',
+  security: AUTHENTICATED,
   tags: ['transfers'],
   summary: 'Reverse a POSTED transfer (idempotent on the reversal id)',
   description:
@@ -94,6 +96,7 @@ export function registerTransferActionRoutes(app: IngestApp, service: IngestServ
 
 function registerCapture(app: IngestApp, service: IngestService): void {
   app.openAPIRegistry.registerPath({
+    security: AUTHENTICATED,
     method: 'post',
     path: CAPTURE_PATH,
     tags: ['transfers'],
@@ -122,6 +125,7 @@ function registerCapture(app: IngestApp, service: IngestService): void {
 
 function registerVoid(app: IngestApp, service: IngestService): void {
   app.openAPIRegistry.registerPath({
+    security: AUTHENTICATED,
     method: 'post',
     path: VOID_PATH,
     tags: ['transfers'],
