@@ -1,16 +1,16 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createApp, openApiDocument } from '../functions/ingest-api/app.js';
-import { IngestService } from '../shared/services/ingest-service.js';
-import { InMemoryLedger } from '../test/helpers/in-memory-ledger.js';
+import { buildIngestApp, openApiDocument } from '../functions/ingest-api/app.js';
+import { loadConfig } from '../shared/config.js';
 
 const DEFAULT_OUT = 'docs/openapi.json';
 
 const HELP = `Usage: npm run openapi -- [--out <file>] [--check]
 
 Writes the OpenAPI 3.1 document of the ingest API (the same one GET /openapi.json serves),
-generated from the route schemas. No AWS is needed: the app is built over in-memory ports.
+generated from the route schemas. No AWS is needed: the real app is built over placeholder
+configuration (creating SDK clients sends nothing; no route is called).
 
 Options:
   --out <file>  where to write it (default: ${DEFAULT_OUT})
@@ -20,9 +20,8 @@ Options:
 
 /** The document as written to disk: stable key order from the routes, two-space indent, final newline. */
 function renderOpenApi(): string {
-  const ledger = new InMemoryLedger();
-  const app = createApp(
-    new IngestService({ reader: ledger, recorder: ledger, queue: ledger, region: 'local-1' }),
+  const app = buildIngestApp(
+    loadConfig({ LEDGER_TABLE_NAME: 'openapi', TRANSFER_STREAM_NAME: 'openapi', AWS_REGION: 'us-east-2' }),
   );
   return `${JSON.stringify(openApiDocument(app), null, 2)}\n`;
 }

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { groupPids } from '../../tools/local/processes.js';
 
 /** Pids whose parent is `pid` (from /proc). */
 export function childPids(pid: number): number[] {
@@ -65,18 +66,4 @@ export function exitOf(child: ChildProcess, timeoutMs: number): Promise<number |
   });
 }
 
-/** Live pids of process group `pgid` (from /proc; zombies excluded). */
-export function groupPids(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(group) === pgid && state !== 'Z') members.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return members;
-}
+export { groupPids };

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { KINESIS_PERSIST_FILE_NAME } from '../local/kinesis-persist.js';
 import { lockFilePath } from '../local/lock-file.js';
-import { isAlive, readCmdline, waitForPidExit } from '../local/processes.js';
+import { groupPids, isAlive, readCmdline, waitForPidExit } from '../local/processes.js';
 import type { FaultStats } from './fault-proxy.js';
 import type { FaultProfileName } from './profile.js';
 
@@ -360,22 +360,6 @@ function kinesisFileState(dataDir: string): boolean | 'absent' {
   } catch {
     return false;
   }
-}
-
-/** Live pids of process group `pgid` (from /proc; zombies excluded). */
-export function groupPids(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(group) === pgid && state !== 'Z') members.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return members;
 }
 
 function sleep(ms: number): Promise<void> {
