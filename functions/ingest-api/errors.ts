@@ -3,6 +3,7 @@ import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
+import { isTransientAwsError } from '../../shared/adapters/aws-errors.js';
 import { InvalidCursorError, TransientLedgerError } from '../../shared/domain/errors.js';
 import type { AppEnv } from './env.js';
 import type { PathSegment } from './json-guard.js';
@@ -40,18 +41,6 @@ export const ERROR_DETAILS_MAX = 50;
 /** Seconds a client should wait before retrying a 503. */
 export const RETRY_AFTER_SECONDS = 1;
 const PATH_ECHO_CHARS_MAX = 64;
-
-/** SDK error names that mean "the store is busy or briefly away", answered as 503 rather than 500. */
-const UNAVAILABLE_ERROR_NAMES = new Set([
-  'ThrottlingException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'LimitExceededException',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'TimeoutError',
-]);
 
 export interface ApiErrorOptions extends ErrorOptions {
   readonly details?: readonly ErrorDetail[];
@@ -150,33 +139,11 @@ export function errorHandler(log: AppLog): ErrorHandler<AppEnv> {
   };
 }
 
-/** Node network failures: the store or stream is unreachable for now, not the client's fault. */
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-]);
-
-/** Throttling by name, a network failure by code, or anything the SDK itself marks retryable. */
-function isUnavailable(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const e = error as { name?: unknown; code?: unknown; $retryable?: unknown; cause?: unknown };
-  if (typeof e.name === 'string' && UNAVAILABLE_ERROR_NAMES.has(e.name)) return true;
-  if (typeof e.code === 'string' && NETWORK_ERROR_CODES.has(e.code)) return true;
-  if (e.$retryable !== undefined && e.$retryable !== null) return true;
-  const cause = e.cause as { code?: unknown } | undefined;
-  return typeof cause?.code === 'string' && NETWORK_ERROR_CODES.has(cause.code);
-}
-
 function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof HTTPException) return fromHttpException(error);
   if (error instanceof InvalidCursorError) return new ApiError(400, ErrorCode.INVALID_CURSOR, error.message);
-  if (error instanceof TransientLedgerError || isUnavailable(error)) {
+  if (error instanceof TransientLedgerError || isTransientAwsError(error)) {
     return serviceUnavailable('the ledger is busy: retry shortly', { cause: error });
   }
   return undefined;

@@ -32,6 +32,7 @@ import type {
   StatementPageRequest,
   TransferRecorder,
 } from '../ports/ledger-store.js';
+import { isTransientAwsError } from './aws-errors.js';
 import {
   accountFromItem,
   accountItem,
@@ -66,13 +67,6 @@ const RETRYABLE_CANCELLATIONS = new Set([
   'ProvisionedThroughputExceeded',
   'RequestLimitExceeded',
   'None',
-]);
-const THROTTLING_ERRORS = new Set([
-  'ThrottlingException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'TransactionConflictException',
-  'InternalServerError',
 ]);
 
 /** DynamoDB implementation of the ledger's ports over the single table. */
@@ -220,7 +214,7 @@ export class DynamoLedgerStore
         if (codes.every((c) => RETRYABLE_CANCELLATIONS.has(c))) return 'conflict';
         throw new TransientLedgerError(`transaction cancelled: ${codes.join(',')}`, { cause: error });
       }
-      if (THROTTLING_ERRORS.has((error as Error).name)) return 'conflict';
+      if (isTransientAwsError(error)) return 'conflict';
       throw error;
     }
   }

@@ -67,7 +67,8 @@ export class LedgerService {
           }
         }
       } catch (error) {
-        if (!(error instanceof TransientLedgerError) && !isTransient(error)) throw error;
+        // The store reports every retryable failure as TransientLedgerError; anything else is a bug.
+        if (!(error instanceof TransientLedgerError)) throw error;
         const failedFrom = chunk[0]?.index ?? 0;
         for (let i = failedFrom; i < outcomes.length; i++) outcomes[i] = undefined;
         return { outcomes, failedFrom };
@@ -151,13 +152,6 @@ export function chunksOf<T extends { command: LedgerCommand }>(commands: readonl
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
-}
-
-function isTransient(error: unknown): boolean {
-  const name = (error as { name?: string } | null)?.name ?? '';
-  return /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|InternalServerError|TimeoutError|ECONNRESET/.test(
-    name,
-  );
 }
 
 function sleep(ms: number): Promise<void> {
