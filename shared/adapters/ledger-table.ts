@@ -5,14 +5,15 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * infra-cdk mirrors it (keys, index, stream, TTL) and its tests assert the same names.
  *
  * Items (pk / sk):
- * - `ACCT#<accountId>` / `ACCT`              the account: balance, overdraftLimit, version, homeRegion
- * - `ACCT#<accountId>` / `E#<version:020>`   a statement entry: the account's balance after one posting
+ * - `ACCT#<accountId>` / `ACCT`              the account: balance, heldAmount, limit, status, version
+ * - `ACCT#<accountId>` / `E#<version:020>`   a journal page: the statement lines one write added
  * - `XFER#<transferId>` / `XFER`             the transfer: request, status, reason, timestamps
- * - `DEAD#<source>` / `<time>#<id>`           a dead-lettered record with its reason (expires by TTL)
+ * - `DEAD#<source>` / `<record id>`          a dead-lettered record with its reason (expires by TTL)
  * - `CKPT#<stream>` / `<shardId>`             local stream poller checkpoints (local stack only)
  *
- * GSI `pending` (sparse, keys only): present only while a transfer is ACCEPTED, so the
- * reconciler can find transfers whose stream record may never have been written.
+ * GSI `pending` (sparse, keys only), the scheduler's index: `PENDING#nn` by acceptance time while a
+ * transfer is ACCEPTED (the reconciler re-enqueues it), `HOLD#nn` by expiry time while it is HELD
+ * (the sweeper expires it); a final transfer is not in it.
  */
 export const LEDGER_KEYS = { partition: 'pk', sort: 'sk' } as const;
 export const PENDING_INDEX = { name: 'pending', partition: 'gsi1pk', sort: 'gsi1sk' } as const;
