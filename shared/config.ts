@@ -15,6 +15,24 @@ const ResourceName = z
 const Region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like an AWS region, e.g. us-east-2');
 const Url = z.url().max(2048);
 
+/** Every region of the deployment with its table (replica) and stream names, as JSON. */
+const RegionsJson = z
+  .string()
+  .max(4096)
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .record(Region, z.object({ tableName: ResourceName, streamName: ResourceName }).strict())
+      .refine((m) => Object.keys(m).length >= 1 && Object.keys(m).length <= 8, '1 to 8 regions'),
+  );
+
 export const RuntimeEnv = z.object({
   LEDGER_TABLE_NAME: ResourceName,
   TRANSFER_STREAM_NAME: ResourceName,
@@ -24,6 +42,8 @@ export const RuntimeEnv = z.object({
   AWS_ENDPOINT_URL: Url.optional(),
   AWS_ENDPOINT_URL_DYNAMODB: Url.optional(),
   AWS_ENDPOINT_URL_KINESIS: Url.optional(),
+  /** `{"<region>": {"tableName", "streamName"}, ...}` for every region, this one included. */
+  LEDGER_REGIONS: RegionsJson.optional(),
 });
 export type RuntimeEnv = z.infer<typeof RuntimeEnv>;
 
@@ -36,6 +56,13 @@ export interface RuntimeConfig {
   readonly ledgerRegion: string;
   readonly dynamodbEndpoint: string | undefined;
   readonly kinesisEndpoint: string | undefined;
+  /** Every region of the deployment (this one first) with its table and stream names. */
+  readonly regions: ReadonlyMap<string, RegionResources>;
+}
+
+export interface RegionResources {
+  readonly tableName: string;
+  readonly streamName: string;
 }
 
 export class ConfigError extends Error {
@@ -53,12 +80,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
   const e = parsed.data;
+  const ledgerRegion = e.LEDGER_REGION ?? e.AWS_REGION;
+  const self = { tableName: e.LEDGER_TABLE_NAME, streamName: e.TRANSFER_STREAM_NAME };
+  const listed = e.LEDGER_REGIONS ?? {};
+  const mine = listed[ledgerRegion];
+  if (mine !== undefined && (mine.tableName !== self.tableName || mine.streamName !== self.streamName)) {
+    throw new ConfigError(
+      `invalid configuration: LEDGER_REGIONS.${ledgerRegion} differs from this region's names`,
+    );
+  }
+  const regions = new Map<string, RegionResources>([[ledgerRegion, self]]);
+  for (const [name, resources] of Object.entries(listed))
+    if (name !== ledgerRegion) regions.set(name, resources);
   return {
     tableName: e.LEDGER_TABLE_NAME,
     streamName: e.TRANSFER_STREAM_NAME,
     awsRegion: e.AWS_REGION,
-    ledgerRegion: e.LEDGER_REGION ?? e.AWS_REGION,
+    ledgerRegion,
     dynamodbEndpoint: e.AWS_ENDPOINT_URL_DYNAMODB ?? e.AWS_ENDPOINT_URL,
     kinesisEndpoint: e.AWS_ENDPOINT_URL_KINESIS ?? e.AWS_ENDPOINT_URL,
+    regions,
   };
 }

@@ -70,10 +70,7 @@ export function auditClient(
   settings: Pick<AuditorSettings, 'awsRegion' | 'dynamodbEndpoint' | 'tableName'>,
 ): DynamoDBClient {
   const { dynamodb, kinesis } = createClients({
-    tableName: settings.tableName,
-    streamName: 'unused-by-the-auditor',
     awsRegion: settings.awsRegion,
-    ledgerRegion: settings.awsRegion,
     dynamodbEndpoint: settings.dynamodbEndpoint,
     kinesisEndpoint: undefined,
   });

@@ -1,8 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { createClients } from '../../shared/adapters/clients.js';
-import { DynamoLedgerStore } from '../../shared/adapters/dynamo-ledger-store.js';
-import { KinesisCommandQueue } from '../../shared/adapters/kinesis-command-queue.js';
+import { type RegionWiringOptions, wireRegions } from '../../shared/adapters/regions.js';
 import type { RuntimeConfig } from '../../shared/config.js';
 import { IngestService } from '../../shared/services/ingest-service.js';
 import type { AppEnv, IngestApp } from './env.js';
@@ -36,7 +34,7 @@ export const OPENAPI_OBJECT_CONFIG = {
   },
 } as const;
 
-export interface IngestAppOptions {
+export interface IngestAppOptions extends RegionWiringOptions {
   /** Access lines and unexpected errors. Default: no access lines, unexpected errors to stderr. */
   readonly log?: AppLog;
 }
@@ -74,13 +72,13 @@ export function openApiDocument(app: IngestApp) {
  * Logs through Powertools unless `options.log` says otherwise.
  */
 export function buildIngestApp(config: RuntimeConfig, options: IngestAppOptions = {}): IngestApp {
-  const { dynamodb, kinesis } = createClients(config);
-  const store = new DynamoLedgerStore(dynamodb, config.tableName);
+  const wired = wireRegions(config, options);
   const service = new IngestService({
-    reader: store,
-    recorder: store,
-    queue: new KinesisCommandQueue(kinesis, config.streamName),
+    reader: wired.store,
+    recorder: wired.store,
+    queue: wired.queue,
     region: config.ledgerRegion,
+    regions: wired.regions,
   });
   const log =
     options.log ??

@@ -166,6 +166,17 @@ export const OpenAccountBody = z
     currency: CurrencyCode,
     overdraftLimit: Money.optional().openapi({ default: '0' }),
     metadata: Metadata.optional(),
+    homeRegion: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name')
+      .optional()
+      .openapi({
+        description:
+          "The region whose ledger writes this account (one of the deployment's regions). Default: the " +
+          'region that received the request. Transfers debiting it are applied there.',
+        example: 'ca-central-1',
+        maxLength: REGION_LENGTH_MAX,
+      }),
   })
   .strict()
   .openapi('OpenAccountRequest');
@@ -396,11 +407,16 @@ const TRANSFER_STATUSES = [
   TransferStatus.REJECTED,
   TransferStatus.VOIDED,
   TransferStatus.EXPIRED,
+  TransferStatus.DEBITED,
+  TransferStatus.RETURNED,
 ] as const;
 const TransferStatusSchema = z.enum(TRANSFER_STATUSES).openapi({
   description:
     'ACCEPTED: recorded and queued. HELD: a hold, amount reserved. POSTED: money moved (final, may be ' +
-    'reversed). REJECTED: refused, see `reason` (final). VOIDED / EXPIRED: a hold released (final).',
+    'reversed). REJECTED: refused, see `reason` (final). VOIDED / EXPIRED: a hold released (final). ' +
+    'DEBITED: accounts in two home regions; the debit is applied and the credit is on its way to ' +
+    '`creditRegion` (in between). RETURNED: the credit failed there, the debit was given back (final, ' +
+    'see `reason`).',
 });
 const RejectionReasonSchema = z.enum([
   RejectionReason.INSUFFICIENT_FUNDS,
@@ -411,6 +427,7 @@ const RejectionReasonSchema = z.enum([
   RejectionReason.ACCOUNT_CLOSED,
   RejectionReason.LINKED_TRANSFER_FAILED,
   RejectionReason.TRANSFER_NOT_REVERSIBLE,
+  RejectionReason.CROSS_REGION_GROUP,
 ]);
 
 /** Bound of a transfer's history as documented: a hold sees a few captures and voids, not thousands. */
@@ -435,7 +452,7 @@ export const TransferView = z
     id: Identifier,
     status: TransferStatusSchema,
     reason: RejectionReasonSchema.optional().openapi({
-      description: 'Why the ledger rejected it (REJECTED only)',
+      description: 'Why the ledger rejected it (REJECTED) or its credit failed (RETURNED)',
     }),
     debitAccountId: Identifier,
     creditAccountId: Identifier,
@@ -461,6 +478,14 @@ export const TransferView = z
     acceptedAt: Timestamp,
     postedAt: Timestamp.optional(),
     rejectedAt: Timestamp.optional(),
+    creditRegion: z.string().max(REGION_LENGTH_MAX).optional().openapi({
+      description: 'Across home regions only: where the credit is applied',
+      example: 'ca-central-1',
+    }),
+    debitedAt: Timestamp.optional().openapi({
+      description: 'Across home regions: when the debit was applied',
+    }),
+    returnedAt: Timestamp.optional().openapi({ description: 'When a failed credit returned the debit' }),
     history: z
       .array(TransferActionView)
       .max(TRANSFER_HISTORY_MAX)
@@ -473,14 +498,23 @@ export const StatementEntryView = z
   .object({
     transferId: Identifier,
     type: z
-      .enum([LineType.DEBIT, LineType.CREDIT, LineType.HOLD, LineType.CAPTURE, LineType.RELEASE])
+      .enum([
+        LineType.DEBIT,
+        LineType.CREDIT,
+        LineType.HOLD,
+        LineType.CAPTURE,
+        LineType.RELEASE,
+        LineType.RETURN,
+      ])
       .openapi({
         description:
           'DEBIT / CREDIT: money moved. HOLD: amount reserved (heldAmount up). CAPTURE: a hold captured ' +
-          '(balance down by amount, the whole hold released). RELEASE: a hold voided or expired.',
+          '(balance down by amount, the whole hold released). RELEASE: a hold voided or expired. RETURN: a ' +
+          'debit given back because its credit failed in the other region.',
       }),
     direction: z.enum([EntryDirection.DEBIT, EntryDirection.CREDIT]).optional().openapi({
-      description: 'DEBIT for DEBIT and CAPTURE lines, CREDIT for CREDIT; absent on HOLD and RELEASE',
+      description:
+        'DEBIT for DEBIT and CAPTURE lines, CREDIT for CREDIT and RETURN; absent on HOLD and RELEASE',
     }),
     amount: MoneyString,
     currency: CurrencyCode,

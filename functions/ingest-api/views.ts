@@ -69,6 +69,9 @@ export function transferView(t: Transfer): TransferView {
     acceptedAt: t.acceptedAt,
     ...present('postedAt', t.postedAt),
     ...present('rejectedAt', t.rejectedAt),
+    ...present('creditRegion', t.creditRegion),
+    ...present('debitedAt', t.debitedAt),
+    ...present('returnedAt', t.returnedAt),
     history: historyOf(t.actions),
   };
 }
@@ -114,6 +117,7 @@ function directionOf(type: LineType): EntryDirection | undefined {
     case LineType.CAPTURE:
       return EntryDirection.DEBIT;
     case LineType.CREDIT:
+    case LineType.RETURN:
       return EntryDirection.CREDIT;
     case LineType.HOLD:
     case LineType.RELEASE:
@@ -141,12 +145,13 @@ export function transferRequestOf(body: TransferBody): TransferRequest {
 }
 
 /** A validated open-account body as the domain's spec (the overdraft limit defaults to 0). */
-export function accountSpecOf(body: OpenAccountBody): AccountSpec {
+export function accountSpecOf(body: OpenAccountBody): AccountSpec & { readonly homeRegion?: string } {
   return {
     id: body.id,
     currency: body.currency,
     overdraftLimit: toMinorUnits(body.overdraftLimit ?? '0'),
     ...present('metadata', body.metadata),
+    ...present('homeRegion', body.homeRegion),
   };
 }
 

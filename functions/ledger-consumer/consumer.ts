@@ -2,9 +2,9 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { createClients } from '../../shared/adapters/clients.js';
-import { DynamoLedgerStore } from '../../shared/adapters/dynamo-ledger-store.js';
+import { type RegionWiringOptions, wireRegions } from '../../shared/adapters/regions.js';
 import type { RuntimeConfig } from '../../shared/config.js';
+import { CommandRouter } from '../../shared/services/command-router.js';
 import {
   LedgerService,
   type RecordOutcome,
@@ -15,6 +15,9 @@ export interface ConsumerOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
+
+/** How long the consumer trusts its region's standing (ACTIVE / FENCED) before reading it again. */
+const STANDING_CACHE_MS = 1_000;
 
 export type ConsumerHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
 
@@ -29,6 +32,11 @@ const METRIC_OF: Record<RecordOutcome['status'], string> = {
   updated: 'AccountsUpdated',
   duplicate: 'DuplicatesSkipped',
   ignored: 'ActionsIgnored',
+  debited: 'CrossRegionDebits',
+  credited: 'CrossRegionCredits',
+  credit_failed: 'CrossRegionCreditsFailed',
+  returned: 'TransfersReturned',
+  forwarded: 'CommandsForwarded',
   unappliable: 'RecordsDeadLettered',
   dead_lettered: 'RecordsDeadLettered',
 };
@@ -83,13 +91,34 @@ function countOutcomes(metrics: Metrics, outcomes: readonly (RecordOutcome | und
 /** Wires the consumer over the real adapters (Lambda and the local stack). */
 export function buildConsumerHandler(
   config: RuntimeConfig,
-  overrides: Partial<ConsumerOptions> = {},
+  overrides: Partial<ConsumerOptions> & RegionWiringOptions = {},
 ): ConsumerHandler {
-  const { dynamodb } = createClients(config);
-  const store = new DynamoLedgerStore(dynamodb, config.tableName);
-  const service = new LedgerService(store, store, config.ledgerRegion);
+  const wired = wireRegions(config, overrides);
+  const store = wired.store;
+  const logger = overrides.logger ?? new Logger({ serviceName: 'ledger-consumer' });
+  const multiRegion = config.regions.size > 1;
+  let standing: { fenced: boolean; readAt: number } | undefined;
+  const service = new LedgerService(store, store, config.ledgerRegion, undefined, {
+    sender: new CommandRouter(wired.regions),
+    onSendFailed: (command, errorCode) =>
+      logger.warn('command for another region not sent; the reconciler sends it again', {
+        type: command.type,
+        errorCode,
+      }),
+    ...(multiRegion
+      ? {
+          isFenced: async () => {
+            if (standing === undefined || Date.now() - standing.readAt > STANDING_CACHE_MS) {
+              const control = await store.getRegionControl(config.ledgerRegion);
+              standing = { fenced: control?.status === 'FENCED', readAt: Date.now() };
+            }
+            return standing.fenced;
+          },
+        }
+      : {}),
+  });
   return createConsumer(service, {
-    logger: overrides.logger ?? new Logger({ serviceName: 'ledger-consumer' }),
+    logger,
     // The namespace comes from POWERTOOLS_METRICS_NAMESPACE (set by the CDK stack; its alarms read it).
     metrics:
       overrides.metrics ??

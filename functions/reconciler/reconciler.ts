@@ -1,19 +1,18 @@
-import { createClients } from '../../shared/adapters/clients.js';
-import { DynamoLedgerStore } from '../../shared/adapters/dynamo-ledger-store.js';
-import { KinesisCommandQueue } from '../../shared/adapters/kinesis-command-queue.js';
+import { type RegionWiringOptions, wireRegions } from '../../shared/adapters/regions.js';
 import type { RuntimeConfig } from '../../shared/config.js';
+import { CommandRouter } from '../../shared/services/command-router.js';
 import { type ReconcileResult, ReconcileService } from '../../shared/services/reconcile-service.js';
 
 /** Wires the reconciler over the real adapters (the scheduled Lambda and the local stack). */
 export function buildReconciler(
   config: RuntimeConfig,
-  options: { graceMs?: number } = {},
+  options: { graceMs?: number } & RegionWiringOptions = {},
 ): () => Promise<ReconcileResult> {
-  const { dynamodb, kinesis } = createClients(config);
-  const service = new ReconcileService(
-    new DynamoLedgerStore(dynamodb, config.tableName),
-    new KinesisCommandQueue(kinesis, config.streamName),
-    options.graceMs,
-  );
+  const wired = wireRegions(config, options);
+  const service = new ReconcileService(wired.store, wired.queue, options.graceMs, undefined, {
+    region: config.ledgerRegion,
+    homesOf: wired.regions.homesOf,
+    sender: new CommandRouter(wired.regions),
+  });
   return () => service.runOnce();
 }

@@ -3,8 +3,10 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Metadata } from '../domain/identifiers.js';
 import {
   type Account,
+  type AccountFork,
   type AccountRequestOutcome,
   AccountStatus,
+  type CreditLeg,
   type JournalLine,
   type JournalPage,
   type LineType,
@@ -23,6 +25,13 @@ export const SCHEDULE_SHARDS = 16;
 
 export const accountKey = (id: string): Item => ({ pk: { S: `ACCT#${id}` }, sk: { S: 'ACCT' } });
 export const transferKey = (id: string): Item => ({ pk: { S: `XFER#${id}` }, sk: { S: 'XFER' } });
+/** The credit leg of a cross-region transfer: same partition as the transfer, its own item and writer. */
+export const legKey = (transferId: string): Item => ({
+  pk: { S: `XFER#${transferId}` },
+  sk: { S: 'LEG#CREDIT' },
+});
+/** A region's control item (ACTIVE, or FENCED after a failover), written by the failover command. */
+export const regionKey = (region: string): Item => ({ pk: { S: `REGION#${region}` }, sk: { S: 'REGION' } });
 /** Versions are zero-padded so that the sort key orders pages by version. */
 export const pageSortKey = (version: bigint): string => `E#${version.toString().padStart(20, '0')}`;
 
@@ -86,6 +95,8 @@ export function accountFromItem(item: Item): Account {
     status: status as AccountStatus,
     version: num(item, 'version'),
     homeRegion: str(item, 'homeRegion'),
+    epoch: optNum(item, 'epoch') ?? 1n,
+    ...opt('forks', forksOf(item.forks?.S)),
     fingerprint: str(item, 'fingerprint'),
     createdAt: str(item, 'createdAt'),
     updatedAt: str(item, 'updatedAt'),
@@ -110,6 +121,8 @@ export function accountItem(a: Account): Item {
     status: S(a.status),
     version: N(a.version),
     homeRegion: S(a.homeRegion),
+    epoch: N(a.epoch),
+    ...optS('forks', a.forks === undefined ? undefined : JSON.stringify(a.forks.map(forkJson))),
     fingerprint: S(a.fingerprint),
     createdAt: S(a.createdAt),
     updatedAt: S(a.updatedAt),
@@ -117,6 +130,22 @@ export function accountItem(a: Account): Item {
     ...(a.recentRequestIds === undefined ? {} : { recentRequestIds: { L: a.recentRequestIds.map(S) } }),
     ...metadataAttr(a.metadata),
   };
+}
+
+function forkJson(f: AccountFork) {
+  return { epoch: f.epoch.toString(), version: f.version.toString(), from: f.from, to: f.to, at: f.at };
+}
+
+function forksOf(json: string | undefined): AccountFork[] | undefined {
+  if (json === undefined) return undefined;
+  const raw = JSON.parse(json) as { epoch: string; version: string; from: string; to: string; at: string }[];
+  return raw.map((f) => ({
+    epoch: BigInt(f.epoch),
+    version: BigInt(f.version),
+    from: f.from,
+    to: f.to,
+    at: f.at,
+  }));
 }
 
 const TRANSFER_STATUSES = new Set<string>(Object.values(TransferStatus));
@@ -149,6 +178,12 @@ export function transferFromItem(item: Item): Transfer {
     ...opt('capturedAmount', optNum(item, 'capturedAmount')),
     ...opt('releasedAt', item.releasedAt?.S),
     ...opt('reversedBy', item.reversedBy?.S),
+    ...opt('creditRegion', item.creditRegion?.S),
+    ...opt('clearingAccountId', item.clearingAccountId?.S),
+    ...opt('debitedAt', item.debitedAt?.S),
+    ...opt('returnedAt', item.returnedAt?.S),
+    ...opt('appliedEpoch', optNum(item, 'appliedEpoch')),
+    ...opt('appliedVersion', optNum(item, 'appliedVersion')),
     ...opt(
       'actions',
       actions === undefined ? undefined : (JSON.parse(actions) as Record<string, TransferAction>),
@@ -187,6 +222,12 @@ export function transferItem(t: Transfer): Item {
     ...optN('capturedAmount', t.capturedAmount),
     ...optS('releasedAt', t.releasedAt),
     ...optS('reversedBy', t.reversedBy),
+    ...optS('creditRegion', t.creditRegion),
+    ...optS('clearingAccountId', t.clearingAccountId),
+    ...optS('debitedAt', t.debitedAt),
+    ...optS('returnedAt', t.returnedAt),
+    ...optN('appliedEpoch', t.appliedEpoch),
+    ...optN('appliedVersion', t.appliedVersion),
     ...optS('actions', t.actions === undefined ? undefined : JSON.stringify(t.actions)),
     ...metadataAttr(t.metadata),
     ...scheduleAttributes(t),
@@ -196,6 +237,13 @@ export function transferItem(t: Transfer): Item {
 function scheduleAttributes(t: Transfer): Item {
   if (t.status === TransferStatus.ACCEPTED) {
     return { gsi1pk: S(schedulePartition('PENDING', t.id)), gsi1sk: S(`${t.acceptedAt}#${t.id}`) };
+  }
+  // In flight across regions: the reconciler sends the credit leg again if it stays too long.
+  if (t.status === TransferStatus.DEBITED) {
+    return {
+      gsi1pk: S(schedulePartition('PENDING', t.id)),
+      gsi1sk: S(`${t.debitedAt ?? t.acceptedAt}#${t.id}`),
+    };
   }
   if (t.status === TransferStatus.HELD && t.holdExpiresAt !== undefined) {
     return { gsi1pk: S(schedulePartition('HOLD', t.id)), gsi1sk: S(`${t.holdExpiresAt}#${t.id}`) };
@@ -218,6 +266,7 @@ export function pageItem(p: JournalPage): Item {
     kind: S('journal'),
     accountId: S(p.accountId),
     version: N(p.version),
+    ...optN('epoch', p.epoch),
     currency: S(p.currency),
     postedAt: S(p.postedAt),
     lines: {
@@ -239,6 +288,7 @@ export function pageFromItem(item: Item): JournalPage {
   return {
     accountId: str(item, 'accountId'),
     version: num(item, 'version'),
+    ...opt('epoch', optNum(item, 'epoch')),
     currency: str(item, 'currency'),
     postedAt: str(item, 'postedAt'),
     lines: (item.lines?.L ?? []).map((v): JournalLine => {
@@ -253,4 +303,75 @@ export function pageFromItem(item: Item): JournalPage {
       };
     }),
   };
+}
+
+export function legItem(l: CreditLeg): Item {
+  return {
+    ...legKey(l.transferId),
+    kind: S('credit_leg'),
+    transferId: S(l.transferId),
+    debitAccountId: S(l.debitAccountId),
+    creditAccountId: S(l.creditAccountId),
+    amount: N(l.amount),
+    currency: S(l.currency),
+    outcome: S(l.outcome),
+    ...optS('reason', l.reason),
+    region: S(l.region),
+    at: S(l.at),
+    ...optN('appliedEpoch', l.appliedEpoch),
+    ...optN('appliedVersion', l.appliedVersion),
+  };
+}
+
+export function legFromItem(item: Item): CreditLeg {
+  const outcome = str(item, 'outcome');
+  if (outcome !== 'applied' && outcome !== 'failed')
+    throw new CorruptItemError(`credit leg ${str(item, 'transferId')} has outcome ${outcome}`);
+  return {
+    transferId: str(item, 'transferId'),
+    debitAccountId: str(item, 'debitAccountId'),
+    creditAccountId: str(item, 'creditAccountId'),
+    amount: num(item, 'amount'),
+    currency: str(item, 'currency'),
+    outcome,
+    ...opt('reason', item.reason?.S as RejectionReason | undefined),
+    region: str(item, 'region'),
+    at: str(item, 'at'),
+    ...opt('appliedEpoch', optNum(item, 'appliedEpoch')),
+    ...opt('appliedVersion', optNum(item, 'appliedVersion')),
+  };
+}
+
+/** A region's standing: ACTIVE (its consumer writes its accounts) or FENCED (failed over to `successor`). */
+export interface RegionControl {
+  readonly region: string;
+  readonly status: 'ACTIVE' | 'FENCED';
+  readonly successor?: string;
+  readonly at: string;
+}
+
+export function regionControlItem(c: RegionControl): Item {
+  return {
+    ...regionKey(c.region),
+    kind: S('region'),
+    region: S(c.region),
+    status: S(c.status),
+    ...optS('successor', c.successor),
+    at: S(c.at),
+  };
+}
+
+export function regionControlFromItem(item: Item): RegionControl {
+  const status = str(item, 'status');
+  if (status !== 'ACTIVE' && status !== 'FENCED')
+    throw new CorruptItemError(`region ${str(item, 'region')} has status ${status}`);
+  return { region: str(item, 'region'), status, ...opt('successor', item.successor?.S), at: str(item, 'at') };
+}
+
+/**
+ * The last-writer-wins clock of the local replicator (DynamoDB global tables keep their own): the
+ * writer's time to the millisecond and its region, which orders equal times.
+ */
+export function writtenStamp(at: Date, region: string): Item {
+  return { written: S(`${at.toISOString()}#${region}`) };
 }

@@ -14,6 +14,8 @@ import {
 import { InvalidCursorError, TransientLedgerError } from '../domain/errors.js';
 import {
   type Account,
+  type CreditLeg,
+  epochAt,
   type StatementEntry,
   type Transfer,
   type TransferRequest,
@@ -38,16 +40,23 @@ import {
   accountItem,
   accountKey,
   type Item,
+  legFromItem,
+  legItem,
+  legKey,
   N,
   pageFromItem,
   pageItem,
   pageSortKey,
+  type RegionControl,
+  regionControlFromItem,
+  regionKey,
   S,
   SCHEDULE_SHARDS,
   schedulePartition,
   transferFromItem,
   transferItem,
   transferKey,
+  writtenStamp,
 } from './dynamo-codec.js';
 import { PENDING_INDEX } from './ledger-table.js';
 
@@ -73,11 +82,24 @@ const RETRYABLE_CANCELLATIONS = new Set([
 export class DynamoLedgerStore
   implements LedgerReader, TransferRecorder, LedgerStateStore, PendingTransfers, DeadLetterSink
 {
+  private readonly region: string;
+
+  /**
+   * `options.region` names the writer in each item's `written` stamp (the local replicator's
+   * last-writer-wins clock; on AWS global tables keep their own).
+   */
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+    options: { readonly region?: string } = {},
+  ) {
+    this.region = options.region ?? 'local';
+  }
+
+  private stamp(): Item {
+    return writtenStamp(this.now(), this.region);
+  }
 
   async getAccount(id: string): Promise<Account | undefined> {
     const item = await this.get(accountKey(id));
@@ -95,12 +117,20 @@ export class DynamoLedgerStore
    */
   async listStatement(accountId: string, request: StatementPageRequest): Promise<StatementPage> {
     let position = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+    // Pages a fenced region wrote past a failover point never counted: skip them (the audit names them).
+    const account = await this.getAccount(accountId);
+    const isVoid = (p: { version: bigint; epoch?: bigint }): boolean =>
+      account?.forks !== undefined && (p.epoch ?? 1n) !== epochAt(account, p.version);
     const entries: StatementEntry[] = [];
     let more = true;
     for (let round = 0; round < STATEMENT_PAGES_READ_MAX && entries.length < request.limit && more; round++) {
       const out = await this.queryPages(accountId, position?.version, request.limit);
       let cut = false;
       for (const page of out.pages) {
+        if (isVoid(page)) {
+          position = { version: page.version, index: 0 };
+          continue;
+        }
         const start = position?.version === page.version ? position.index : page.lines.length;
         for (let index = Math.min(start, page.lines.length) - 1; index >= 0; index--) {
           const line = page.lines[index];
@@ -166,7 +196,7 @@ export class DynamoLedgerStore
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: transferItem(transfer),
+          Item: { ...transferItem(transfer), ...this.stamp() },
           ConditionExpression: 'attribute_not_exists(pk)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -180,12 +210,18 @@ export class DynamoLedgerStore
     }
   }
 
-  async readState(ids: { accounts: Iterable<string>; transfers: Iterable<string> }): Promise<LedgerState> {
+  async readState(ids: {
+    accounts: Iterable<string>;
+    transfers: Iterable<string>;
+    legs?: Iterable<string>;
+  }): Promise<LedgerState> {
     const keys = [...new Set(ids.transfers)]
       .map(transferKey)
-      .concat([...new Set(ids.accounts)].map(accountKey));
+      .concat([...new Set(ids.accounts)].map(accountKey))
+      .concat([...new Set(ids.legs ?? [])].map(legKey));
     const accounts = new Map<string, Account>();
     const transfers = new Map<string, Transfer>();
+    const legs = new Map<string, CreditLeg>();
     for (const item of await this.batchGet(keys)) {
       if (item.kind?.S === 'account') {
         const a = accountFromItem(item);
@@ -193,9 +229,24 @@ export class DynamoLedgerStore
       } else if (item.kind?.S === 'transfer') {
         const t = transferFromItem(item);
         transfers.set(t.id, t);
+      } else if (item.kind?.S === 'credit_leg') {
+        const l = legFromItem(item);
+        legs.set(l.transferId, l);
       }
     }
-    return { accounts, transfers };
+    return { accounts, transfers, legs };
+  }
+
+  /** A region's standing as this replica has it (absent: never failed over, so ACTIVE). */
+  async getRegionControl(region: string): Promise<RegionControl | undefined> {
+    const item = await this.get(regionKey(region));
+    return item === undefined ? undefined : regionControlFromItem(item);
+  }
+
+  /** The credit leg of a cross-region transfer, as this region's replica has it. */
+  async getCreditLeg(transferId: string): Promise<CreditLeg | undefined> {
+    const item = await this.get(legKey(transferId));
+    return item === undefined ? undefined : legFromItem(item);
   }
 
   async commit(writes: WriteSet): Promise<CommitResult> {
@@ -234,17 +285,19 @@ export class DynamoLedgerStore
           partitionKey: S(letter.partitionKey),
           data: S(letter.data.slice(0, DEAD_LETTER_DATA_CHARS_MAX)),
           expiresAt: N(Math.floor(at.getTime() / 1000) + DEAD_LETTER_TTL_SECONDS),
+          ...this.stamp(),
         },
       }),
     );
   }
 
+  /** ACCEPTED transfers not applied, and DEBITED ones whose credit is late, older than `olderThan`. */
   listStale(olderThan: string, limit: number): Promise<readonly Transfer[]> {
-    return this.listScheduled('PENDING', olderThan, limit, TransferStatus.ACCEPTED);
+    return this.listScheduled('PENDING', olderThan, limit, [TransferStatus.ACCEPTED, TransferStatus.DEBITED]);
   }
 
   listExpiredHolds(now: string, limit: number): Promise<readonly Transfer[]> {
-    return this.listScheduled('HOLD', now, limit, TransferStatus.HELD);
+    return this.listScheduled('HOLD', now, limit, [TransferStatus.HELD]);
   }
 
   async markReenqueued(id: string, at: string): Promise<void> {
@@ -253,12 +306,14 @@ export class DynamoLedgerStore
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: transferKey(id),
-          ConditionExpression: '#status = :accepted',
-          UpdateExpression: 'SET gsi1sk = :sk ADD reenqueueCount :one',
+          ConditionExpression: '#status IN (:accepted, :debited)',
+          UpdateExpression: 'SET gsi1sk = :sk, written = :w ADD reenqueueCount :one',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':accepted': S(TransferStatus.ACCEPTED),
+            ':debited': S(TransferStatus.DEBITED),
             ':sk': S(`${at}#${id}`),
+            ':w': this.stamp().written ?? S(at),
             ':one': N(1),
           },
         }),
@@ -272,7 +327,7 @@ export class DynamoLedgerStore
     kind: 'PENDING' | 'HOLD',
     before: string,
     limit: number,
-    status: TransferStatus,
+    statuses: readonly TransferStatus[],
   ): Promise<readonly Transfer[]> {
     const found: Transfer[] = [];
     for (let shard = 0; shard < SCHEDULE_SHARDS && found.length < limit; shard++) {
@@ -290,18 +345,19 @@ export class DynamoLedgerStore
         key.pk?.S === undefined ? [] : [key.pk.S.slice('XFER#'.length)],
       );
       const state = await this.readState({ accounts: [], transfers: ids });
-      for (const t of state.transfers.values()) if (t.status === status) found.push(t);
+      for (const t of state.transfers.values()) if (statuses.includes(t.status)) found.push(t);
     }
     return found;
   }
 
   private transactItems(w: WriteSet): TransactWriteItem[] {
     const table = this.tableName;
+    const stamp = this.stamp();
     return [
       ...w.transfers.map(({ before, after }) => ({
         Put: {
           TableName: table,
-          Item: transferItem(after),
+          Item: { ...transferItem(after), ...stamp },
           ConditionExpression: 'revision = :r OR (attribute_not_exists(revision) AND :r = :zero)',
           ExpressionAttributeValues: { ':r': N(before.revision), ':zero': N(0) },
         },
@@ -310,16 +366,38 @@ export class DynamoLedgerStore
       ...w.accounts.map(({ before, after }) => ({
         Put: {
           TableName: table,
-          Item: accountItem(after),
+          Item: { ...accountItem(after), ...stamp },
           ConditionExpression: 'version = :v AND homeRegion = :home',
           ExpressionAttributeValues: { ':v': N(before.version), ':home': S(before.homeRegion) },
         },
       })),
       ...w.openedAccounts.map((a) => ({
-        Put: { TableName: table, Item: accountItem(a), ConditionExpression: 'attribute_not_exists(pk)' },
+        Put: {
+          TableName: table,
+          Item: { ...accountItem(a), ...stamp },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
       })),
+      // A page is written once; only a void page left by a fenced region (older epoch) may be replaced.
       ...w.pages.map((p) => ({
-        Put: { TableName: table, Item: pageItem(p), ConditionExpression: 'attribute_not_exists(pk)' },
+        Put: {
+          TableName: table,
+          Item: { ...pageItem(p), ...stamp },
+          ConditionExpression: 'attribute_not_exists(pk) OR epoch < :e',
+          ExpressionAttributeValues: { ':e': N(p.epoch ?? 1n) },
+        },
+      })),
+      ...(w.legs ?? []).map(({ before, after }) => ({
+        Put: {
+          TableName: table,
+          Item: { ...legItem(after), ...stamp },
+          ...(before?.appliedVersion === undefined
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: 'appliedVersion = :lv',
+                ExpressionAttributeValues: { ':lv': N(before.appliedVersion) },
+              }),
+        },
       })),
     ];
   }

@@ -15,6 +15,10 @@ const PositiveMoney = MoneyDigits.refine((s) => BigInt(s) > 0n, 'must be positiv
 const Timestamp = z.iso.datetime();
 const Fingerprint = z.string().min(16).max(64);
 const RequestId = z.string().min(1).max(160);
+const RegionName = z.string().min(1).max(32);
+/** A command sent on by a region that is not its account's home; bounded so no two regions ping-pong. */
+export const HOPS_MAX = 3;
+const Hops = z.number().int().min(1).max(HOPS_MAX).optional();
 
 export const TransferBody = z
   .object({
@@ -39,6 +43,7 @@ export const TransferCommand = z
     fingerprint: Fingerprint,
     acceptedAt: Timestamp,
     transfer: TransferBody,
+    hops: Hops,
   })
   .strict();
 export type TransferCommand = z.infer<typeof TransferCommand>;
@@ -55,6 +60,7 @@ export const AtomicGroupCommand = z
       .array(z.object({ fingerprint: Fingerprint, transfer: TransferBody }).strict())
       .min(1)
       .max(ATOMIC_LEGS_MAX),
+    hops: Hops,
   })
   .strict();
 export type AtomicGroupCommand = z.infer<typeof AtomicGroupCommand>;
@@ -69,6 +75,7 @@ export const HoldActionCommand = z
     requestId: RequestId,
     requestedAt: Timestamp,
     amount: PositiveMoney.optional(),
+    hops: Hops,
   })
   .strict();
 export type HoldActionCommand = z.infer<typeof HoldActionCommand>;
@@ -88,6 +95,7 @@ export const OpenAccountCommand = z
         metadata: Metadata.optional(),
       })
       .strict(),
+    hops: Hops,
   })
   .strict();
 export type OpenAccountCommand = z.infer<typeof OpenAccountCommand>;
@@ -101,9 +109,47 @@ export const UpdateAccountCommand = z
     requestedAt: Timestamp,
     overdraftLimit: MoneyDigits.optional(),
     status: z.enum([AccountStatus.OPEN, AccountStatus.FROZEN, AccountStatus.CLOSED]).optional(),
+    hops: Hops,
   })
   .strict();
 export type UpdateAccountCommand = z.infer<typeof UpdateAccountCommand>;
+
+/**
+ * Step 2 of a cross-region transfer, sent by the debit account's home to the credit account's
+ * home: credit `amount` from that region's clearing account (or say why not). Partitioned by the
+ * credit account; idempotent by transfer id (the credit leg item).
+ */
+export const CreditLegCommand = z
+  .object({
+    v: z.literal(1),
+    type: z.literal('credit_leg'),
+    transferId: Identifier,
+    debitAccountId: Identifier,
+    creditAccountId: Identifier,
+    amount: PositiveMoney,
+    currency: CurrencyCode,
+    fromRegion: RegionName,
+    sentAt: Timestamp,
+    hops: Hops,
+  })
+  .strict();
+export type CreditLegCommand = z.infer<typeof CreditLegCommand>;
+
+/** Step 3: the credit's outcome, back to the debit account's home (POSTED, or the debit RETURNED). */
+export const CreditResultCommand = z
+  .object({
+    v: z.literal(1),
+    type: z.literal('credit_result'),
+    transferId: Identifier,
+    debitAccountId: Identifier,
+    outcome: z.enum(['applied', 'failed']),
+    reason: z.string().min(1).max(64).optional(),
+    fromRegion: RegionName,
+    sentAt: Timestamp,
+    hops: Hops,
+  })
+  .strict();
+export type CreditResultCommand = z.infer<typeof CreditResultCommand>;
 
 export const LedgerCommand = z.union([
   TransferCommand,
@@ -111,6 +157,8 @@ export const LedgerCommand = z.union([
   HoldActionCommand,
   OpenAccountCommand,
   UpdateAccountCommand,
+  CreditLegCommand,
+  CreditResultCommand,
 ]);
 export type LedgerCommand = z.infer<typeof LedgerCommand>;
 
@@ -125,6 +173,8 @@ export function partitionKeyOf(command: LedgerCommand): string {
       return command.account.id;
     case 'update_account':
       return command.accountId;
+    case 'credit_leg':
+      return command.creditAccountId;
     default:
       return command.debitAccountId;
   }
@@ -141,13 +191,21 @@ export function commandIdOf(command: LedgerCommand): string {
       return `account:${command.account.id}`;
     case 'update_account':
       return `account-update:${command.requestId}`;
+    case 'credit_leg':
+      return `credit-leg:${command.transferId}`;
+    case 'credit_result':
+      return `credit-result:${command.transferId}`;
     default:
       return `${command.type}:${command.requestId}`;
   }
 }
 
-/** The account and transfer ids a command reads and may write (for reads and batch sizing). */
-export function touchesOf(command: LedgerCommand): { accounts: string[]; transfers: string[] } {
+/** The account, transfer and credit-leg ids a command reads and may write (for reads and batch sizing). */
+export function touchesOf(command: LedgerCommand): {
+  accounts: string[];
+  transfers: string[];
+  legs?: string[];
+} {
   switch (command.type) {
     case 'transfer':
       return {
@@ -166,6 +224,10 @@ export function touchesOf(command: LedgerCommand): { accounts: string[]; transfe
       return { accounts: [command.account.id], transfers: [] };
     case 'update_account':
       return { accounts: [command.accountId], transfers: [] };
+    case 'credit_leg':
+      return { accounts: [command.creditAccountId], transfers: [], legs: [command.transferId] };
+    case 'credit_result':
+      return { accounts: [command.debitAccountId], transfers: [command.transferId] };
     default:
       // The credit account is only known from the transfer record: the reader adds it.
       return { accounts: [command.debitAccountId], transfers: [command.transferId] };
@@ -228,6 +290,11 @@ export function openAccountCommand(
       ...(a.metadata === undefined ? {} : { metadata: a.metadata }),
     },
   };
+}
+
+/** The same command, one hop further (sent on by a region that is not its account's home). */
+export function forwarded(command: LedgerCommand): LedgerCommand {
+  return { ...command, hops: (command.hops ?? 0) + 1 };
 }
 
 export function transferRequestOf(body: TransferBody): TransferRequest {

@@ -12,6 +12,14 @@ export const TransferStatus = {
   VOIDED: 'VOIDED',
   /** A hold released because its timeout passed. */
   EXPIRED: 'EXPIRED',
+  /**
+   * In between, for a transfer whose accounts live in different home regions: the debit is applied
+   * at the debit account's home (the amount sits in that region's clearing account) and the credit
+   * is on its way to the credit account's home. Ends POSTED, or RETURNED if the credit failed.
+   */
+  DEBITED: 'DEBITED',
+  /** Final: the credit could not be applied at its home, so the debit was returned (see `reason`). */
+  RETURNED: 'RETURNED',
 } as const;
 export type TransferStatus = (typeof TransferStatus)[keyof typeof TransferStatus];
 
@@ -27,6 +35,8 @@ export const RejectionReason = {
   LINKED_TRANSFER_FAILED: 'linked_transfer_failed',
   /** A reversal of a transfer that is not POSTED or is already reversed. */
   TRANSFER_NOT_REVERSIBLE: 'transfer_not_reversible',
+  /** An atomic batch whose accounts are homed in more than one region (it cannot be one transaction). */
+  CROSS_REGION_GROUP: 'cross_region_group',
 } as const;
 export type RejectionReason = (typeof RejectionReason)[keyof typeof RejectionReason];
 
@@ -51,6 +61,8 @@ export const LineType = {
   CAPTURE: 'CAPTURE',
   /** A hold voided or expired: heldAmount down by `amount`. */
   RELEASE: 'RELEASE',
+  /** A cross-region debit given back because its credit failed: balance up by `amount`. */
+  RETURN: 'RETURN',
 } as const;
 export type LineType = (typeof LineType)[keyof typeof LineType];
 
@@ -73,6 +85,18 @@ export interface AccountRequestOutcome {
   readonly reason?: AccountChangeRefusal;
 }
 
+/**
+ * The start of a fencing epoch: from `version` on, only the epoch's home region wrote the account.
+ * A failover (or failback) appends one; writes stamped with an older epoch at or past it are void.
+ */
+export interface AccountFork {
+  readonly epoch: bigint;
+  readonly version: bigint;
+  readonly from: string;
+  readonly to: string;
+  readonly at: string;
+}
+
 export interface Account extends AccountSpec {
   /** credits - debits, in minor units. */
   readonly balance: bigint;
@@ -83,6 +107,10 @@ export interface Account extends AccountSpec {
   readonly version: bigint;
   /** The only region whose consumer may write this account. */
   readonly homeRegion: string;
+  /** Fencing epoch: 1 at opening, +1 at every re-homing (failover, failback). */
+  readonly epoch: bigint;
+  /** Epoch starts after the first (oldest first); absent for an account never re-homed. */
+  readonly forks?: readonly AccountFork[];
   readonly fingerprint: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -140,6 +168,74 @@ export interface Transfer extends TransferRequest {
   readonly releasedAt?: string;
   readonly reversedBy?: string;
   readonly actions?: Readonly<Record<string, TransferAction>>;
+  /** Cross-region: the credit account's home region, where the credit is applied. */
+  readonly creditRegion?: string;
+  /** Cross-region: the clearing account that holds the amount between debit and credit. */
+  readonly clearingAccountId?: string;
+  readonly debitedAt?: string;
+  readonly returnedAt?: string;
+  /** Where the debit account stood after the write that applied this transfer (recovery point). */
+  readonly appliedEpoch?: bigint;
+  readonly appliedVersion?: bigint;
+}
+
+/**
+ * The credit side of a cross-region transfer, written once by the credit account's home: the
+ * credit applied (or why not). Keyed by transfer id; its own item, so each item has one writer.
+ */
+export interface CreditLeg {
+  readonly transferId: string;
+  readonly debitAccountId: string;
+  readonly creditAccountId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly outcome: 'applied' | 'failed';
+  readonly reason?: RejectionReason;
+  readonly region: string;
+  readonly at: string;
+  readonly appliedEpoch?: bigint;
+  readonly appliedVersion?: bigint;
+}
+
+/** Clearing accounts per region and currency are striped so that parallel shards rarely collide. */
+export const CLEARING_STRIPES = 4;
+export const CLEARING_PREFIX = '@clearing:';
+/** Clearing accounts may go negative without bound: they net to zero across regions. */
+export const CLEARING_OVERDRAFT = 9_999_999_999_999_999_999n;
+
+/**
+ * The system account holding amounts between a cross-region debit and its credit. Its id starts
+ * with '@', which client ids cannot contain, so no client can open, read or pay it directly.
+ */
+export function clearingAccountId(region: string, currency: string, accountId: string): string {
+  const stripe = createHash('sha256').update(accountId).digest().readUInt8(0) % CLEARING_STRIPES;
+  return `${CLEARING_PREFIX}${region}:${currency}:${stripe}`;
+}
+
+export function isClearingAccount(id: string): boolean {
+  return id.startsWith(CLEARING_PREFIX);
+}
+
+/** The epoch in force at `version`: the latest fork at or before it (1 before any fork). */
+export function epochAt(account: Pick<Account, 'forks'>, version: bigint): bigint {
+  let epoch = 1n;
+  for (const fork of account.forks ?? [])
+    if (fork.version <= version && fork.epoch > epoch) epoch = fork.epoch;
+  return epoch;
+}
+
+/**
+ * True when a write stamped (epoch, version) was made by a region fenced off before it: a failover
+ * took the account over at or below that version, so the write never counted (an unreplicated write
+ * of the failed region, arrived after it returned). The audit names such records.
+ */
+export function isVoidedByFailover(
+  stamp: { readonly appliedEpoch?: bigint; readonly appliedVersion?: bigint },
+  account: Pick<Account, 'forks'> | undefined,
+): boolean {
+  if (stamp.appliedEpoch === undefined || stamp.appliedVersion === undefined || account === undefined)
+    return false;
+  return epochAt(account, stamp.appliedVersion) !== stamp.appliedEpoch;
 }
 
 /** One line of an account's statement. */
@@ -156,6 +252,8 @@ export interface JournalLine {
 export interface JournalPage {
   readonly accountId: string;
   readonly version: bigint;
+  /** The account's epoch when written; a page whose epoch is not the one in force at its version is void. */
+  readonly epoch?: bigint;
   readonly currency: string;
   readonly postedAt: string;
   readonly lines: readonly JournalLine[];
@@ -174,12 +272,15 @@ export interface StatementEntry extends JournalLine {
 export type TransferDecision =
   | { readonly outcome: 'reject'; readonly reason: RejectionReason }
   | { readonly outcome: 'post' }
-  /** An account is homed in another region: this region must not write it. */
+  /** The credit account is homed in `creditRegion`: debit here, credit there (two steps). */
+  | { readonly outcome: 'post_cross_region'; readonly creditRegion: string }
+  /** The debit account is homed in another region: this region must not write it. */
   | { readonly outcome: 'not_home'; readonly accountId: string; readonly homeRegion: string };
 
 /**
  * The ledger rule for moving (or reserving) money between two accounts as they stand now.
- * Order of checks is part of the contract: the first failing rule names the rejection.
+ * Order of checks is part of the contract: the first failing rule names the rejection. When the
+ * credit account lives in another region its status is judged there (a failure returns the debit).
  */
 export function decideTransfer(
   transfer: Pick<TransferRequest, 'id' | 'debitAccountId' | 'creditAccountId' | 'amount' | 'currency'>,
@@ -190,12 +291,12 @@ export function decideTransfer(
   if (transfer.amount <= 0n) throw new RangeError(`transfer ${transfer.id}: amount must be positive`);
   if (transfer.debitAccountId === transfer.creditAccountId) return reject(RejectionReason.SAME_ACCOUNT);
   if (debit === undefined || credit === undefined) return reject(RejectionReason.ACCOUNT_NOT_FOUND);
-  for (const account of [debit, credit]) {
-    if (account.homeRegion !== region) {
-      return { outcome: 'not_home', accountId: account.id, homeRegion: account.homeRegion };
-    }
+  if (debit.homeRegion !== region) {
+    return { outcome: 'not_home', accountId: debit.id, homeRegion: debit.homeRegion };
   }
-  const frozenOrClosed = accountStatusRejection(debit) ?? accountStatusRejection(credit);
+  const crossRegion = credit.homeRegion !== region;
+  const frozenOrClosed =
+    accountStatusRejection(debit) ?? (crossRegion ? undefined : accountStatusRejection(credit));
   if (frozenOrClosed !== undefined) return reject(frozenOrClosed);
   if (debit.currency !== transfer.currency || credit.currency !== transfer.currency) {
     return reject(RejectionReason.CURRENCY_MISMATCH);
@@ -203,7 +304,9 @@ export function decideTransfer(
   if (availableBalance(debit) - transfer.amount < -debit.overdraftLimit) {
     return reject(RejectionReason.INSUFFICIENT_FUNDS);
   }
-  return { outcome: 'post' };
+  return crossRegion
+    ? { outcome: 'post_cross_region', creditRegion: credit.homeRegion }
+    : { outcome: 'post' };
 }
 
 export function accountStatusRejection(account: Account): RejectionReason | undefined {

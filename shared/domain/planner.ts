@@ -1,7 +1,11 @@
 import {
   type AtomicGroupCommand,
   accountSpecOf,
+  type CreditLegCommand,
+  type CreditResultCommand,
   commandIdOf,
+  forwarded,
+  HOPS_MAX,
   type HoldActionCommand,
   type LedgerCommand,
   type OpenAccountCommand,
@@ -16,6 +20,9 @@ import {
   AccountStatus,
   accountStatusRejection,
   availableBalance,
+  CLEARING_OVERDRAFT,
+  type CreditLeg,
+  clearingAccountId,
   decideTransfer,
   HOLD_TIMEOUT_SECONDS_DEFAULT,
   type JournalLine,
@@ -30,11 +37,14 @@ import {
   TransferStatus,
   transferFingerprint,
 } from './ledger.js';
+import { formatMinorUnits } from './money.js';
 
 /** What the ledger holds now for the ids a batch touches (a consistent read). */
 export interface LedgerState {
   readonly accounts: ReadonlyMap<string, Account>;
   readonly transfers: ReadonlyMap<string, Transfer>;
+  /** Credit legs of cross-region transfers whose credit account is homed here. */
+  readonly legs?: ReadonlyMap<string, CreditLeg>;
 }
 
 /** What happened to one command. Only `unappliable` commands are dead-lettered. */
@@ -48,7 +58,16 @@ export type CommandOutcome =
         | 'opened'
         | 'updated'
         | 'duplicate'
-        | 'ignored';
+        | 'ignored'
+        /** Cross-region step 1: debited here, the credit sent to the credit account's home. */
+        | 'debited'
+        /** Cross-region step 2: credited here (or `credit_failed` with a reason). */
+        | 'credited'
+        | 'credit_failed'
+        /** Cross-region step 3 for a failed credit: the debit given back. */
+        | 'returned'
+        /** Not homed here: sent on to the account's home region. */
+        | 'forwarded';
       readonly reason?: string;
     }
   | { readonly status: 'rejected'; readonly reason: string }
@@ -64,10 +83,24 @@ export interface WriteSet {
   readonly openedAccounts: readonly Account[];
   readonly pages: readonly JournalPage[];
   readonly transfers: readonly { readonly before: Transfer; readonly after: Transfer }[];
+  /** New credit legs (written once; `before` only when replacing a leg voided by a failover). */
+  readonly legs?: readonly { readonly before?: CreditLeg; readonly after: CreditLeg }[];
 }
 
 export function writeSetSize(w: WriteSet): number {
-  return w.accounts.length + w.openedAccounts.length + w.pages.length + w.transfers.length;
+  return (
+    w.accounts.length + w.openedAccounts.length + w.pages.length + w.transfers.length + (w.legs?.length ?? 0)
+  );
+}
+
+/** A plan: outcomes, the one transaction, and the commands to send once it is committed. */
+export interface Plan {
+  readonly outcomes: CommandOutcome[];
+  readonly writes: WriteSet;
+  /** To other regions after the commit (credit legs, credit results); at-least-once, idempotent. */
+  readonly emits: readonly LedgerCommand[];
+  /** Commands for accounts homed elsewhere, sent on unchanged (one hop more); must be sent before acking. */
+  readonly forwards: readonly LedgerCommand[];
 }
 
 export interface PlanContext {
@@ -87,10 +120,10 @@ export function planBatch(
   commands: readonly LedgerCommand[],
   state: LedgerState,
   context: PlanContext,
-): { outcomes: CommandOutcome[]; writes: WriteSet } {
+): Plan {
   const book = new Book(state, context);
   const outcomes = commands.map((c) => book.apply(c));
-  return { outcomes, writes: book.writes() };
+  return { outcomes, writes: book.writes(), emits: book.emits, forwards: book.forwards };
 }
 
 /** The working copy: current values, what changed, and the lines each account got. */
@@ -99,6 +132,9 @@ class Book {
   private transfers: Map<string, Transfer>;
   private lines: Map<string, JournalLine[]>;
   private opened: Set<string>;
+  private legs: Map<string, CreditLeg>;
+  readonly emits: LedgerCommand[] = [];
+  readonly forwards: LedgerCommand[] = [];
 
   constructor(
     private readonly state: LedgerState,
@@ -106,12 +142,17 @@ class Book {
   ) {
     this.accounts = new Map(state.accounts);
     this.transfers = new Map(state.transfers);
+    this.legs = new Map(state.legs);
     this.lines = new Map();
     this.opened = new Set();
   }
 
   apply(command: LedgerCommand): CommandOutcome {
     switch (command.type) {
+      case 'credit_leg':
+        return this.creditLeg(command);
+      case 'credit_result':
+        return this.creditResult(command);
       case 'transfer':
         return this.applyTransferCommand(command);
       case 'atomic_group':
@@ -148,10 +189,31 @@ class Book {
     for (const [id, current] of this.transfers) {
       const before = this.state.transfers.get(id);
       if (before === undefined || current === before) continue;
-      transfers.push({ before, after: { ...current, revision: before.revision + 1n } });
+      transfers.push({
+        before,
+        after: { ...current, revision: before.revision + 1n, ...this.stamp(current.debitAccountId) },
+      });
+    }
+    const legs: { before?: CreditLeg; after: CreditLeg }[] = [];
+    for (const [id, current] of this.legs) {
+      const before = this.state.legs?.get(id);
+      if (current === before) continue;
+      legs.push({
+        ...(before === undefined ? {} : { before }),
+        after: { ...current, ...this.stamp(current.creditAccountId) },
+      });
     }
     assertConserved(accounts, openedAccounts);
-    return { accounts, openedAccounts, pages, transfers };
+    return { accounts, openedAccounts, pages, transfers, legs };
+  }
+
+  /** Where an account stands after this batch, if the batch writes it: the recovery point of a record. */
+  private stamp(accountId: string): { appliedEpoch?: bigint; appliedVersion?: bigint } {
+    if (!this.lines.has(accountId)) return {};
+    const current = this.accounts.get(accountId);
+    if (current === undefined) return {};
+    const before = this.state.accounts.get(accountId);
+    return { appliedEpoch: current.epoch, appliedVersion: before === undefined ? 1n : before.version + 1n };
   }
 
   // ---- transfers -------------------------------------------------------------------------
@@ -162,12 +224,16 @@ class Book {
     const check = this.checkRecorded(current, request);
     if (check !== undefined || current === undefined)
       return check ?? unappliable('transfer was never recorded');
-    if (current.status !== TransferStatus.ACCEPTED) return { status: 'duplicate' };
+    if (current.status !== TransferStatus.ACCEPTED) {
+      // Redelivered while its credit is still on the way: send the credit leg again (idempotent there).
+      if (current.status === TransferStatus.DEBITED) this.emitCreditLeg(current);
+      return { status: 'duplicate' };
+    }
     // A leg of an atomic batch only ever applies with its group. A plain command for it comes from
     // the reconciler (the group's own command never reached the stream, or is late): the group can
     // no longer apply as a unit, so the leg is rejected, and so will its group be (see applyGroup).
     if (current.groupId !== undefined) return this.rejectTransfer(current, Reason.LINKED_TRANSFER_FAILED);
-    return this.applyTransfer(current, request);
+    return this.applyTransfer(current, request, command);
   }
 
   /**
@@ -183,9 +249,16 @@ class Book {
   }
 
   /** Posts, holds or rejects one ACCEPTED transfer against the working copy. */
-  private applyTransfer(current: Transfer, request: TransferRequest): CommandOutcome {
+  private applyTransfer(
+    current: Transfer,
+    request: TransferRequest,
+    command?: LedgerCommand,
+  ): CommandOutcome {
     const debit = this.accounts.get(request.debitAccountId);
     const credit = this.accounts.get(request.creditAccountId);
+    if (debit !== undefined && debit.homeRegion !== this.context.region && command !== undefined) {
+      return this.forward(command, debit.homeRegion);
+    }
     if (request.reversalOf !== undefined && !this.canReverse(request)) {
       return this.rejectTransfer(current, Reason.TRANSFER_NOT_REVERSIBLE);
     }
@@ -196,6 +269,15 @@ class Book {
     if (decision.outcome === 'reject') return this.rejectTransfer(current, decision.reason);
     if (debit === undefined || credit === undefined) throw new Error('decided without both accounts');
     if (request.holdTimeoutSeconds !== undefined) return this.hold(current, debit);
+    if (decision.outcome === 'post_cross_region') {
+      // A reversal marks its original, which the other region owns: not across regions.
+      if (request.reversalOf !== undefined)
+        return this.rejectTransfer(current, Reason.TRANSFER_NOT_REVERSIBLE);
+      this.debitToClearing(current, debit, request.amount, LineType.DEBIT, 0n);
+      this.transfers.set(current.id, this.debited(current, decision.creditRegion));
+      this.emitCreditLeg(this.transfers.get(current.id) ?? current);
+      return { status: 'debited' };
+    }
     this.move(request.id, debit, credit, request.amount, LineType.DEBIT);
     this.transfers.set(current.id, { ...current, status: TransferStatus.POSTED, postedAt: this.context.now });
     if (request.reversalOf !== undefined) this.markReversed(request.reversalOf, request.id);
@@ -286,6 +368,22 @@ class Book {
     }
     if (legs.every(({ current }) => current?.status !== TransferStatus.ACCEPTED))
       return { status: 'duplicate' };
+    const first = this.accounts.get(command.legs[0]?.transfer.debitAccountId ?? '');
+    if (first !== undefined && first.homeRegion !== this.context.region)
+      return this.forward(command, first.homeRegion);
+    const elsewhere = command.legs
+      .flatMap((l) => [l.transfer.debitAccountId, l.transfer.creditAccountId])
+      .some((id) => {
+        const a = this.accounts.get(id);
+        return a !== undefined && a.homeRegion !== this.context.region;
+      });
+    if (elsewhere) {
+      for (const { current } of legs) {
+        if (current?.status === TransferStatus.ACCEPTED)
+          this.rejectTransfer(current, Reason.CROSS_REGION_GROUP);
+      }
+      return { status: 'rejected', reason: Reason.CROSS_REGION_GROUP };
+    }
     // Some legs already final (rejected on their own, see above): never apply a subset.
     if (legs.some(({ current }) => current?.status !== TransferStatus.ACCEPTED)) {
       for (const { current } of legs) {
@@ -324,6 +422,8 @@ class Book {
   private holdAction(command: HoldActionCommand): CommandOutcome {
     const current = this.transfers.get(command.transferId);
     if (current === undefined) return unappliable(`${commandIdOf(command)}: unknown transfer`);
+    const home = this.accounts.get(current.debitAccountId)?.homeRegion;
+    if (home !== undefined && home !== this.context.region) return this.forward(command, home);
     // Only an applied action is final; an ignored one (say, a capture that arrived before its hold)
     // may be retried with the same request id and apply once the hold is there.
     if (current.actions?.[command.requestId]?.outcome === 'applied') return { status: 'duplicate' };
@@ -358,10 +458,18 @@ class Book {
     if (debit === undefined || credit === undefined) return this.ignore(command, Reason.ACCOUNT_NOT_FOUND);
     const blocked = accountStatusRejection(debit) ?? accountStatusRejection(credit);
     if (blocked !== undefined) return this.ignore(command, blocked);
-    if (credit.homeRegion !== this.context.region || debit.homeRegion !== this.context.region) {
-      return unappliable(`${commandIdOf(command)}: account homed in another region`);
-    }
     if (credit.currency !== current.currency) return this.ignore(command, Reason.CURRENCY_MISMATCH);
+    if (credit.homeRegion !== this.context.region) {
+      this.debitToClearing(current, debit, amount, LineType.CAPTURE, current.amount);
+      const debited = {
+        ...this.debited(current, credit.homeRegion),
+        capturedAmount: amount,
+        actions: withAction(current.actions, command.requestId, this.action('capture', 'applied')),
+      };
+      this.transfers.set(current.id, debited);
+      this.emitCreditLeg(debited);
+      return { status: 'captured' };
+    }
     this.move(current.id, debit, credit, amount, LineType.CAPTURE, current.amount);
     this.transfers.set(current.id, {
       ...current,
@@ -427,9 +535,8 @@ class Book {
   // ---- accounts --------------------------------------------------------------------------
 
   private openAccount(command: OpenAccountCommand): CommandOutcome {
-    if (command.account.homeRegion !== this.context.region) {
-      return unappliable(`account is homed in ${command.account.homeRegion}`);
-    }
+    if (command.account.homeRegion !== this.context.region)
+      return this.forward(command, command.account.homeRegion);
     if (this.accounts.has(command.account.id)) return { status: 'duplicate' };
     const spec = accountSpecOf(command);
     this.accounts.set(spec.id, {
@@ -439,6 +546,7 @@ class Book {
       status: AccountStatus.OPEN,
       version: 0n,
       homeRegion: command.account.homeRegion,
+      epoch: 1n,
       fingerprint: command.fingerprint,
       createdAt: command.requestedAt,
       updatedAt: command.requestedAt,
@@ -451,8 +559,7 @@ class Book {
   private updateAccount(command: UpdateAccountCommand): CommandOutcome {
     const account = this.accounts.get(command.accountId);
     if (account === undefined) return unappliable(`${commandIdOf(command)}: unknown account`);
-    if (account.homeRegion !== this.context.region)
-      return unappliable(`account is homed in ${account.homeRegion}`);
+    if (account.homeRegion !== this.context.region) return this.forward(command, account.homeRegion);
     if (
       account.lastRequest?.requestId === command.requestId ||
       account.recentRequestIds?.includes(command.requestId)
@@ -481,6 +588,197 @@ class Book {
     return { status: 'updated' };
   }
 
+  // ---- across regions --------------------------------------------------------------------
+
+  /** Sends a command on to the region its account is homed in (bounded hops, no ping-pong). */
+  private forward(command: LedgerCommand, home: string): CommandOutcome {
+    if ((command.hops ?? 0) >= HOPS_MAX) {
+      return unappliable(`${commandIdOf(command)}: homed in ${home}, already sent on ${HOPS_MAX} times`);
+    }
+    this.forwards.push(forwarded(command));
+    return { status: 'forwarded', reason: `homed in ${home}` };
+  }
+
+  private debited(current: Transfer, creditRegion: string): Transfer {
+    return {
+      ...current,
+      status: TransferStatus.DEBITED,
+      debitedAt: this.context.now,
+      creditRegion,
+      clearingAccountId: clearingAccountId(this.context.region, current.currency, current.debitAccountId),
+    };
+  }
+
+  /** Step 1: the debit account pays this region's clearing account (balance conserved here). */
+  private debitToClearing(
+    current: Transfer,
+    debit: Account,
+    amount: bigint,
+    line: LineType,
+    released: bigint,
+  ): void {
+    const clearing = this.clearing(current.currency, current.debitAccountId);
+    this.setAccount(
+      { ...debit, balance: debit.balance - amount, heldAmount: debit.heldAmount - released },
+      { transferId: current.id, type: line, amount, counterpartyAccountId: current.creditAccountId },
+    );
+    this.setAccount(
+      { ...clearing, balance: clearing.balance + amount },
+      {
+        transferId: current.id,
+        type: LineType.CREDIT,
+        amount,
+        counterpartyAccountId: current.debitAccountId,
+      },
+    );
+  }
+
+  /** This region's clearing account for a currency (opened on first use; may go negative). */
+  private clearing(currency: string, accountId: string): Account {
+    const id = clearingAccountId(this.context.region, currency, accountId);
+    const existing = this.accounts.get(id);
+    if (existing !== undefined) return existing;
+    const now = this.context.now;
+    const opened: Account = {
+      id,
+      currency,
+      overdraftLimit: CLEARING_OVERDRAFT,
+      balance: 0n,
+      heldAmount: 0n,
+      status: AccountStatus.OPEN,
+      version: 0n,
+      homeRegion: this.context.region,
+      epoch: 1n,
+      fingerprint: 'clearing',
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.accounts.set(id, opened);
+    this.opened.add(id);
+    return opened;
+  }
+
+  private emitCreditLeg(t: Transfer): void {
+    this.emits.push({
+      v: 1,
+      type: 'credit_leg',
+      transferId: t.id,
+      debitAccountId: t.debitAccountId,
+      creditAccountId: t.creditAccountId,
+      amount: formatMinorUnits(t.capturedAmount ?? t.amount),
+      currency: t.currency,
+      fromRegion: this.context.region,
+      sentAt: this.context.now,
+    });
+  }
+
+  private emitCreditResult(leg: CreditLeg): void {
+    this.emits.push({
+      v: 1,
+      type: 'credit_result',
+      transferId: leg.transferId,
+      debitAccountId: leg.debitAccountId,
+      outcome: leg.outcome,
+      ...(leg.reason === undefined ? {} : { reason: leg.reason }),
+      fromRegion: this.context.region,
+      sentAt: this.context.now,
+    });
+  }
+
+  /** Step 2, at the credit account's home: credit from the clearing account, once per transfer. */
+  private creditLeg(command: CreditLegCommand): CommandOutcome {
+    const existing = this.legs.get(command.transferId);
+    if (existing !== undefined) {
+      this.emitCreditResult(existing);
+      return { status: 'duplicate' };
+    }
+    const credit = this.accounts.get(command.creditAccountId);
+    if (credit !== undefined && credit.homeRegion !== this.context.region)
+      return this.forward(command, credit.homeRegion);
+    const amount = BigInt(command.amount);
+    const refusal =
+      credit === undefined
+        ? Reason.ACCOUNT_NOT_FOUND
+        : (accountStatusRejection(credit) ??
+          (credit.currency !== command.currency ? Reason.CURRENCY_MISMATCH : undefined));
+    const leg: CreditLeg = {
+      transferId: command.transferId,
+      debitAccountId: command.debitAccountId,
+      creditAccountId: command.creditAccountId,
+      amount,
+      currency: command.currency,
+      outcome: refusal === undefined ? 'applied' : 'failed',
+      ...(refusal === undefined ? {} : { reason: refusal }),
+      region: this.context.region,
+      at: this.context.now,
+    };
+    if (refusal === undefined && credit !== undefined) {
+      const clearing = this.clearing(command.currency, command.creditAccountId);
+      this.setAccount(
+        { ...clearing, balance: clearing.balance - amount },
+        { transferId: command.transferId, type: LineType.DEBIT, amount, counterpartyAccountId: credit.id },
+      );
+      const creditNow = this.accounts.get(credit.id) ?? credit;
+      this.setAccount(
+        { ...creditNow, balance: creditNow.balance + amount },
+        {
+          transferId: command.transferId,
+          type: LineType.CREDIT,
+          amount,
+          counterpartyAccountId: command.debitAccountId,
+        },
+      );
+    }
+    this.legs.set(command.transferId, leg);
+    this.emitCreditResult(leg);
+    return refusal === undefined ? { status: 'credited' } : { status: 'credit_failed', reason: refusal };
+  }
+
+  /** Step 3, at the debit account's home: POSTED, or the debit given back from the clearing account. */
+  private creditResult(command: CreditResultCommand): CommandOutcome {
+    const current = this.transfers.get(command.transferId);
+    if (current === undefined) return unappliable(`${commandIdOf(command)}: unknown transfer`);
+    const debit = this.accounts.get(current.debitAccountId);
+    if (debit !== undefined && debit.homeRegion !== this.context.region)
+      return this.forward(command, debit.homeRegion);
+    if (current.status !== TransferStatus.DEBITED) return { status: 'duplicate' };
+    if (command.outcome === 'applied') {
+      this.transfers.set(current.id, {
+        ...current,
+        status: TransferStatus.POSTED,
+        postedAt: this.context.now,
+      });
+      return { status: 'posted' };
+    }
+    const clearingId = current.clearingAccountId;
+    const clearing = clearingId === undefined ? undefined : this.accounts.get(clearingId);
+    if (debit === undefined || clearing === undefined) {
+      throw new Error(`transfer ${current.id}: debit or clearing account missing for a return`);
+    }
+    const amount = current.capturedAmount ?? current.amount;
+    this.setAccount(
+      { ...clearing, balance: clearing.balance - amount },
+      { transferId: current.id, type: LineType.DEBIT, amount, counterpartyAccountId: debit.id },
+    );
+    const debitNow = this.accounts.get(debit.id) ?? debit;
+    this.setAccount(
+      { ...debitNow, balance: debitNow.balance + amount },
+      {
+        transferId: current.id,
+        type: LineType.RETURN,
+        amount,
+        counterpartyAccountId: current.creditAccountId,
+      },
+    );
+    this.transfers.set(current.id, {
+      ...current,
+      status: TransferStatus.RETURNED,
+      reason: (command.reason ?? 'credit_failed') as RejectionReason,
+      returnedAt: this.context.now,
+    });
+    return { status: 'returned', reason: command.reason ?? 'credit_failed' };
+  }
+
   // ---- working copy ----------------------------------------------------------------------
 
   private setAccount(after: Account, line: Omit<JournalLine, 'balanceAfter' | 'heldAfter'>): void {
@@ -495,6 +793,7 @@ class Book {
       accounts: new Map(this.accounts),
       transfers: new Map(this.transfers),
       lines: new Map([...this.lines].map(([k, v]) => [k, [...v]])),
+      opened: new Set(this.opened),
     };
   }
 
@@ -502,6 +801,7 @@ class Book {
     this.accounts = saved.accounts;
     this.transfers = saved.transfers;
     this.lines = saved.lines;
+    this.opened = saved.opened;
   }
 }
 
@@ -537,7 +837,14 @@ function refuseChange(account: Account, command: UpdateAccountCommand): AccountC
 }
 
 function page(account: Account, postedAt: string, lines: readonly JournalLine[]): JournalPage {
-  return { accountId: account.id, version: account.version, currency: account.currency, postedAt, lines };
+  return {
+    accountId: account.id,
+    version: account.version,
+    epoch: account.epoch,
+    currency: account.currency,
+    postedAt,
+    lines,
+  };
 }
 
 function unappliable(reason: string): CommandOutcome {
@@ -563,8 +870,10 @@ function assertConserved(
 export function applyWrites(state: LedgerState, writes: WriteSet): LedgerState {
   const accounts = new Map(state.accounts);
   const transfers = new Map(state.transfers);
+  const legs = new Map(state.legs);
   for (const { after } of writes.accounts) accounts.set(after.id, after);
   for (const a of writes.openedAccounts) accounts.set(a.id, a);
   for (const { after } of writes.transfers) transfers.set(after.id, after);
-  return { accounts, transfers };
+  for (const { after } of writes.legs ?? []) legs.set(after.transferId, after);
+  return { accounts, transfers, legs };
 }

@@ -38,6 +38,8 @@ export interface LedgerStateStore {
   readState(ids: {
     readonly accounts: Iterable<string>;
     readonly transfers: Iterable<string>;
+    /** Credit legs, by transfer id. */
+    readonly legs?: Iterable<string>;
   }): Promise<LedgerState>;
   /**
    * Writes every change at once, conditioned on the versions and revisions read. 'conflict' means

@@ -25,6 +25,8 @@ import type {
   StatementPageRequest,
   TransferRecorder,
 } from '../ports/ledger-store.js';
+import { type RegionEndpoint, type Regions, singleRegion } from '../ports/regions.js';
+import { mapBounded } from './concurrency.js';
 
 /** How long POST /v1/accounts waits for the consumer to open the account before answering 503. */
 export const ACCOUNT_OPEN_WAIT_MS = 8_000;
@@ -81,6 +83,8 @@ export type OpenAccountOutcome =
   | { readonly kind: 'created'; readonly account: Account }
   | { readonly kind: 'existing'; readonly account: Account }
   | { readonly kind: 'conflict'; readonly account: Account }
+  /** 422: the request names a home region that is not part of the deployment. */
+  | { readonly kind: 'invalid'; readonly message: string }
   /** Not yet opened within the wait (or the stream refused): 503, retry with the same request. */
   | { readonly kind: 'unavailable'; readonly errorCode: string };
 
@@ -88,8 +92,14 @@ export interface IngestDeps {
   readonly reader: LedgerReader;
   readonly recorder: TransferRecorder;
   readonly queue: CommandQueue;
-  /** The region that receives the request; new accounts are homed here. */
+  /** The region that receives the request; new accounts are homed here unless they say otherwise. */
   readonly region: string;
+  /**
+   * Every region of the deployment. Writes go to the home region of the account whose order
+   * matters (the debit account): recorded in its table replica, put on its stream. Default: only
+   * `region`, over `reader`, `recorder` and `queue`.
+   */
+  readonly regions?: Regions;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly accountOpenWaitMs?: number;
@@ -106,11 +116,35 @@ export class IngestService {
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly accountOpenWaitMs: number;
+  private readonly regions: Regions;
 
   constructor(private readonly deps: IngestDeps) {
     this.now = deps.now ?? (() => new Date());
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.accountOpenWaitMs = deps.accountOpenWaitMs ?? ACCOUNT_OPEN_WAIT_MS;
+    this.regions =
+      deps.regions ??
+      singleRegion(
+        { region: deps.region, reader: deps.reader, recorder: deps.recorder, queue: deps.queue },
+        async () => new Map(),
+      );
+  }
+
+  /** The regions of the deployment (the first is this one). */
+  get regionNames(): readonly string[] {
+    return this.regions.names;
+  }
+
+  /** The endpoint of each account's home region (this region for an account it does not know). */
+  private async homesOf(accountIds: readonly string[]): Promise<Map<string, RegionEndpoint>> {
+    const homes = await this.regions.homesOf([...new Set(accountIds)]);
+    return new Map(accountIds.map((id) => [id, this.regions.endpoint(homes.get(id) ?? this.regions.local)]));
+  }
+
+  private async homeOf(accountId: string): Promise<RegionEndpoint> {
+    const home = (await this.homesOf([accountId])).get(accountId);
+    if (home === undefined) throw new Error(`no home for ${accountId}`);
+    return home;
   }
 
   async submitTransfer(request: TransferRequest): Promise<SubmitOutcome> {
@@ -122,8 +156,12 @@ export class IngestService {
   /** Records each transfer, then enqueues every one that needs it in a single stream call. */
   async submitTransfers(requests: readonly TransferRequest[]): Promise<SubmitOutcome[]> {
     const acceptedAt = this.now().toISOString();
-    const recorded = await mapBounded(requests, RECORD_CONCURRENCY_MAX, (r) => this.record(r, acceptedAt));
-    const toEnqueue = new Map<string, { command: LedgerCommand; indexes: number[] }>();
+    const homes = await this.homesOf(requests.map((r) => r.debitAccountId));
+    const homeOf = (r: TransferRequest): RegionEndpoint => homes.get(r.debitAccountId) ?? this.local();
+    const recorded = await mapBounded(requests, RECORD_CONCURRENCY_MAX, (r) =>
+      this.record(homeOf(r).recorder, r, acceptedAt),
+    );
+    const toEnqueue = new Map<string, { command: LedgerCommand; indexes: number[]; home: RegionEndpoint }>();
     recorded.forEach((outcome, index) => {
       if (outcome.kind === 'conflict' || outcome.kind === 'unrecorded') return;
       if (outcome.transfer.status !== TransferStatus.ACCEPTED) return;
@@ -131,13 +169,14 @@ export class IngestService {
       const slot = toEnqueue.get(id) ?? {
         command: transferCommand(outcome.transfer, outcome.transfer.fingerprint, outcome.transfer.acceptedAt),
         indexes: [],
+        home: homeOf(outcome.transfer),
       };
       slot.indexes.push(index);
       toEnqueue.set(id, slot);
     });
     if (toEnqueue.size === 0) return recorded;
     const slots = [...toEnqueue.values()];
-    const results = await this.deps.queue.enqueue(slots.map((s) => s.command));
+    const results = await this.enqueueAtHomes(slots);
     const final = [...recorded];
     slots.forEach((slot, i) => {
       const result = results[i];
@@ -145,22 +184,77 @@ export class IngestService {
       for (const index of slot.indexes) {
         const outcome = final[index];
         if (outcome?.kind === 'accepted' || outcome?.kind === 'existing') {
-          final[index] = { kind: 'unavailable', transfer: outcome.transfer, errorCode: result.errorCode };
+          final[index] = {
+            kind: 'unavailable',
+            transfer: outcome.transfer,
+            errorCode: result.errorCode ?? 'NotSent',
+          };
         }
       }
     });
     return final;
   }
 
-  async openAccount(spec: AccountSpec): Promise<OpenAccountOutcome> {
-    const fingerprint = accountFingerprint(spec);
-    const existing = await this.deps.reader.getAccount(spec.id);
+  /** Each slot's command on its home region's stream, one call per region; outcomes in slot order. */
+  private async enqueueAtHomes(slots: readonly { command: LedgerCommand; home: RegionEndpoint }[]) {
+    const byHome = new Map<RegionEndpoint, number[]>();
+    slots.forEach((slot, i) => {
+      byHome.set(slot.home, [...(byHome.get(slot.home) ?? []), i]);
+    });
+    const results: { ok: boolean; errorCode?: string }[] = slots.map(() => ({
+      ok: false,
+      errorCode: 'NotSent',
+    }));
+    await Promise.all(
+      [...byHome].map(async ([home, indexes]) => {
+        let outcomes: Awaited<ReturnType<CommandQueue['enqueue']>>;
+        try {
+          outcomes = await home.queue.enqueue(
+            indexes.map((i) => (slots[i] as { command: LedgerCommand }).command),
+          );
+        } catch (error) {
+          // The home region is unreachable: the records stay ACCEPTED there, the client retries.
+          outcomes = indexes.map(() => ({
+            ok: false,
+            errorCode: (error as Error).name || 'RegionUnavailable',
+          }));
+        }
+        indexes.forEach((slotIndex, k) => {
+          results[slotIndex] = outcomes[k] ?? { ok: false, errorCode: 'NotSent' };
+        });
+      }),
+    );
+    return results;
+  }
+
+  private local(): RegionEndpoint {
+    return this.regions.endpoint(this.regions.local);
+  }
+
+  async openAccount(spec: AccountSpec & { readonly homeRegion?: string }): Promise<OpenAccountOutcome> {
+    const homeRegion = spec.homeRegion ?? this.regions.local;
+    if (!this.regions.names.includes(homeRegion)) {
+      return {
+        kind: 'invalid',
+        message: `homeRegion must be one of ${this.regions.names.join(', ')}`,
+      };
+    }
+    const { homeRegion: _chosen, ...plain } = spec;
+    const fingerprint = accountFingerprint(plain);
+    const home = this.regions.endpoint(homeRegion);
+    const existing =
+      (await this.deps.reader.getAccount(spec.id)) ?? (await this.readAt(home, (r) => r.getAccount(spec.id)));
     if (existing !== undefined) return compareAccount(existing, fingerprint, 'existing');
-    const command = openAccountCommand(spec, this.deps.region, fingerprint, this.now().toISOString());
-    const [result] = await this.deps.queue.enqueue([command]);
+    const command = openAccountCommand(plain, homeRegion, fingerprint, this.now().toISOString());
+    let result: Awaited<ReturnType<CommandQueue['enqueue']>>[number] | undefined;
+    try {
+      [result] = await home.queue.enqueue([command]);
+    } catch (error) {
+      return { kind: 'unavailable', errorCode: (error as Error).name || 'RegionUnavailable' };
+    }
     if (result === undefined || !result.ok)
       return { kind: 'unavailable', errorCode: result?.errorCode ?? 'NotSent' };
-    const opened = await this.waitForAccount(spec.id);
+    const opened = await this.waitForAccount(home.reader, spec.id);
     if (opened === undefined) return { kind: 'unavailable', errorCode: 'AccountNotYetOpen' };
     return compareAccount(opened, fingerprint, 'created');
   }
@@ -196,8 +290,9 @@ export class IngestService {
       fingerprint: transferFingerprint({ ...r, groupId }),
     }));
     const acceptedAt = this.now().toISOString();
+    const home = await this.homeOf(requests[0]?.debitAccountId ?? '');
     const recorded = await mapBounded(legs, RECORD_CONCURRENCY_MAX, (l) =>
-      this.deps.recorder.recordAccepted(l.request, l.fingerprint, acceptedAt),
+      home.recorder.recordAccepted(l.request, l.fingerprint, acceptedAt),
     );
     const transfers: Transfer[] = [];
     for (const [i, r] of recorded.entries()) {
@@ -206,7 +301,9 @@ export class IngestService {
       transfers.push(transfer);
     }
     if (transfers.every((t) => t.status !== TransferStatus.ACCEPTED)) return { kind: 'accepted', transfers };
-    const [result] = await this.deps.queue.enqueue([atomicGroupCommand(groupId, legs, acceptedAt)]);
+    const [result] = await this.enqueueAtHomes([
+      { command: atomicGroupCommand(groupId, legs, acceptedAt), home },
+    ]);
     if (result === undefined || !result.ok)
       return { kind: 'unavailable', errorCode: result?.errorCode ?? 'NotSent' };
     return { kind: 'accepted', transfers };
@@ -308,11 +405,12 @@ export class IngestService {
         : { overdraftLimit: formatMinorUnits(change.overdraftLimit) }),
       ...(change.status === undefined ? {} : { status: change.status }),
     };
-    const [result] = await this.deps.queue.enqueue([command]);
+    const home = await this.homeOf(id);
+    const [result] = await this.enqueueAtHomes([{ command, home }]);
     if (result === undefined || !result.ok)
       return { kind: 'unavailable', errorCode: result?.errorCode ?? 'NotSent' };
     const seen = await this.poll(
-      () => this.deps.reader.getAccount(id),
+      () => this.readAt(home, (r) => r.getAccount(id)),
       (a) => a?.lastRequest?.requestId === requestId,
       this.accountOpenWaitMs,
     );
@@ -326,12 +424,28 @@ export class IngestService {
     from: readonly string[] = [TransferStatus.ACCEPTED],
   ): Promise<Transfer | undefined> {
     const ms = Math.min(seconds, WAIT_SECONDS_MAX) * 1000;
+    // The home region of the debit account applies it: wait on its replica (no replication delay).
+    const known = await this.deps.reader.getTransfer(id);
+    const home = known === undefined ? this.local() : await this.homeOf(known.debitAccountId);
     const settled = await this.poll(
-      () => this.deps.reader.getTransfer(id),
+      () => this.readAt(home, (r) => r.getTransfer(id)),
       (t) => t !== undefined && !from.includes(t.status),
       ms,
     );
-    return settled ?? this.deps.reader.getTransfer(id);
+    return settled ?? this.readAt(home, (r) => r.getTransfer(id));
+  }
+
+  /** A read in another region's replica; an unreachable region reads as "not there yet". */
+  private async readAt<T>(
+    home: RegionEndpoint,
+    read: (r: LedgerReader) => Promise<T | undefined>,
+  ): Promise<T | undefined> {
+    if (home.region === this.regions.local) return read(this.deps.reader);
+    try {
+      return await read(home.reader);
+    } catch {
+      return undefined;
+    }
   }
 
   private async enqueueHoldAction(
@@ -340,15 +454,19 @@ export class IngestService {
     requestId: string,
     amount: bigint | undefined,
   ): Promise<HoldActionOutcome> {
-    const [result] = await this.deps.queue.enqueue([
+    const home = await this.homeOf(transfer.debitAccountId);
+    const [result] = await this.enqueueAtHomes([
       {
-        v: 1,
-        type,
-        transferId: transfer.id,
-        debitAccountId: transfer.debitAccountId,
-        requestId,
-        requestedAt: this.now().toISOString(),
-        ...(amount === undefined ? {} : { amount: formatMinorUnits(amount) }),
+        home,
+        command: {
+          v: 1,
+          type,
+          transferId: transfer.id,
+          debitAccountId: transfer.debitAccountId,
+          requestId,
+          requestedAt: this.now().toISOString(),
+          ...(amount === undefined ? {} : { amount: formatMinorUnits(amount) }),
+        },
       },
     ]);
     if (result === undefined || !result.ok)
@@ -386,11 +504,15 @@ export class IngestService {
   }
 
   /** One item's record; a store failure is that item's outcome, not the whole batch's. */
-  private async record(request: TransferRequest, acceptedAt: string): Promise<SubmitOutcome> {
+  private async record(
+    recorder: TransferRecorder,
+    request: TransferRequest,
+    acceptedAt: string,
+  ): Promise<SubmitOutcome> {
     const fingerprint = transferFingerprint(request);
     let result: Awaited<ReturnType<TransferRecorder['recordAccepted']>>;
     try {
-      result = await this.deps.recorder.recordAccepted(request, fingerprint, acceptedAt);
+      result = await recorder.recordAccepted(request, fingerprint, acceptedAt);
     } catch (error) {
       return { kind: 'unrecorded', id: request.id, errorCode: (error as Error).name || 'RecordFailed' };
     }
@@ -399,9 +521,10 @@ export class IngestService {
     return { kind: 'existing', transfer: result.existing };
   }
 
-  private waitForAccount(id: string): Promise<Account | undefined> {
+  private waitForAccount(reader: LedgerReader, id: string): Promise<Account | undefined> {
     return this.poll(
-      () => this.deps.reader.getAccount(id),
+      () =>
+        reader === this.deps.reader ? reader.getAccount(id) : reader.getAccount(id).catch(() => undefined),
       (a) => a !== undefined,
       this.accountOpenWaitMs,
     );
@@ -423,20 +546,4 @@ function compareAccount(
   return { kind, account };
 }
 
-/** Maps with at most `limit` calls in flight, keeping input order in the result. */
-export async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+export { mapBounded } from './concurrency.js';

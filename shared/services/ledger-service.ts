@@ -1,7 +1,30 @@
 import { commandIdOf, decodeCommand, type LedgerCommand, touchesOf } from '../domain/commands.js';
 import { TransientLedgerError } from '../domain/errors.js';
-import { type CommandOutcome, type LedgerState, planBatch, writeSetSize } from '../domain/planner.js';
+import { clearingAccountId } from '../domain/ledger.js';
+import {
+  type CommandOutcome,
+  type LedgerState,
+  type Plan,
+  planBatch,
+  writeSetSize,
+} from '../domain/planner.js';
 import type { DeadLetterSink, LedgerStateStore } from '../ports/ledger-store.js';
+
+/** Where commands for other regions go (credit legs, credit results, forwarded commands). */
+export interface CommandSender {
+  send(
+    commands: readonly LedgerCommand[],
+  ): Promise<readonly { readonly ok: boolean; readonly errorCode?: string }[]>;
+}
+
+export interface LedgerServiceOptions {
+  /** Sends emitted and forwarded commands to their home regions. Without it, a single region. */
+  readonly sender?: CommandSender;
+  /** Told about emitted commands that could not be sent (the reconciler sends them again). */
+  readonly onSendFailed?: (command: LedgerCommand, errorCode: string) => void;
+  /** True while this region is fenced (failed over): nothing is applied, the batch is retried. */
+  readonly isFenced?: () => Promise<boolean>;
+}
 
 /** Attempts to commit one chunk when a concurrent writer moved what it read. */
 export const APPLY_ATTEMPTS_MAX = 8;
@@ -40,10 +63,13 @@ export class LedgerService {
     private readonly deadLetters: DeadLetterSink,
     private readonly region: string,
     private readonly now: () => Date = () => new Date(),
+    private readonly options: LedgerServiceOptions = {},
   ) {}
 
   async handleBatch(records: readonly StreamRecord[]): Promise<BatchResult> {
     const outcomes: (RecordOutcome | undefined)[] = records.map(() => undefined);
+    // A fenced region writes nothing: its accounts belong to another region now (see the failover).
+    if (records.length > 0 && (await this.options.isFenced?.()) === true) return { outcomes, failedFrom: 0 };
     const commands: { index: number; command: LedgerCommand }[] = [];
     for (const [index, record] of records.entries()) {
       const decoded = decodeCommand(record.data);
@@ -77,38 +103,85 @@ export class LedgerService {
     return { outcomes, failedFrom: undefined };
   }
 
-  /** Read, plan, commit; on a conflict read again (bounded, jittered backoff). */
+  /** Read, plan, commit; on a conflict read again (bounded, jittered backoff). Then send what the plan sends. */
   private async applyChunk(commands: readonly LedgerCommand[]): Promise<readonly CommandOutcome[]> {
     for (let attempt = 0; attempt < APPLY_ATTEMPTS_MAX; attempt++) {
       if (attempt > 0) await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
       const state = await this.read(commands);
-      const { outcomes, writes } = planBatch(commands, state, {
-        region: this.region,
-        now: this.now().toISOString(),
-      });
-      if (writeSetSize(writes) > CHUNK_WRITES_MAX)
+      const plan = planBatch(commands, state, { region: this.region, now: this.now().toISOString() });
+      if (writeSetSize(plan.writes) > CHUNK_WRITES_MAX)
         throw new Error(`chunk of ${commands.length} commands plans too many writes`);
-      if ((await this.store.commit(writes)) === 'committed') return outcomes;
+      if ((await this.store.commit(plan.writes)) === 'committed') {
+        await this.sendOn(plan);
+        return plan.outcomes;
+      }
     }
     throw new TransientLedgerError(`gave up after ${APPLY_ATTEMPTS_MAX} attempts (contention or throttling)`);
   }
 
-  /** Everything the commands touch, plus the accounts of the transfers they act on. */
+  /**
+   * Forwards must reach their region before the records are acknowledged (else the command would
+   * be lost): a failure fails the chunk, which is redelivered (what was committed is then a
+   * duplicate). Emits follow a commit that already happened: a failure is reported, and the
+   * reconciler sends a late credit leg again (the receiving side is idempotent).
+   */
+  private async sendOn(plan: Plan): Promise<void> {
+    const sender = this.options.sender;
+    if (plan.forwards.length > 0) {
+      if (sender === undefined) throw new Error('a command must be forwarded but no sender is configured');
+      const results = await sender.send(plan.forwards);
+      const failed = results.find((r) => !r.ok);
+      if (failed !== undefined)
+        throw new TransientLedgerError(`forward failed: ${failed.errorCode ?? 'unknown'}`);
+    }
+    if (plan.emits.length > 0 && sender !== undefined) {
+      let results: readonly { readonly ok: boolean; readonly errorCode?: string }[];
+      try {
+        results = await sender.send(plan.emits);
+      } catch (error) {
+        results = plan.emits.map(() => ({ ok: false, errorCode: (error as Error).name }));
+      }
+      results.forEach((r, i) => {
+        const command = plan.emits[i];
+        if (!r.ok && command !== undefined) this.options.onSendFailed?.(command, r.errorCode ?? 'unknown');
+      });
+    }
+  }
+
+  /**
+   * Everything the commands touch, plus the accounts of the transfers they act on and the clearing
+   * accounts a cross-region step may use.
+   */
   private async read(commands: readonly LedgerCommand[]): Promise<LedgerState> {
     const accounts = new Set<string>();
     const transfers = new Set<string>();
+    const legs = new Set<string>();
     for (const c of commands) {
       const t = touchesOf(c);
       for (const a of t.accounts) accounts.add(a);
       for (const id of t.transfers) transfers.add(id);
+      for (const id of t.legs ?? []) legs.add(id);
+      if (c.type === 'transfer')
+        accounts.add(clearingAccountId(this.region, c.transfer.currency, c.transfer.debitAccountId));
+      if (c.type === 'credit_leg')
+        accounts.add(clearingAccountId(this.region, c.currency, c.creditAccountId));
     }
-    const first = await this.store.readState({ accounts, transfers });
+    const first = await this.store.readState({ accounts, transfers, legs });
     const missing = [...first.transfers.values()]
-      .flatMap((t) => [t.debitAccountId, t.creditAccountId])
+      .flatMap((t) => [
+        t.debitAccountId,
+        t.creditAccountId,
+        clearingAccountId(this.region, t.currency, t.debitAccountId),
+        ...(t.clearingAccountId === undefined ? [] : [t.clearingAccountId]),
+      ])
       .filter((id) => !accounts.has(id));
     if (missing.length === 0) return first;
     const more = await this.store.readState({ accounts: missing, transfers: [] });
-    return { accounts: new Map([...first.accounts, ...more.accounts]), transfers: first.transfers };
+    return {
+      accounts: new Map([...first.accounts, ...more.accounts]),
+      transfers: first.transfers,
+      ...(first.legs === undefined ? {} : { legs: first.legs }),
+    };
   }
 
   private async deadLetter(source: string, record: StreamRecord, reason: string): Promise<RecordOutcome> {
@@ -136,6 +209,14 @@ export function chunksOf<T extends { command: LedgerCommand }>(commands: readonl
     const t = touchesOf(item.command);
     // A capture also writes the hold's credit account, which only the transfer record names.
     if (item.command.type === 'capture') t.accounts.push(`credit-of:${item.command.transferId}`);
+    // A cross-region step writes a clearing account (one per currency and stripe); a credit leg its leg item.
+    const c = item.command;
+    if (c.type === 'transfer')
+      t.accounts.push(clearingAccountId('*', c.transfer.currency, c.transfer.debitAccountId));
+    else if (c.type === 'credit_leg') t.accounts.push(clearingAccountId('*', c.currency, c.creditAccountId));
+    else if (c.type !== 'open_account' && c.type !== 'update_account')
+      t.accounts.push(`clearing-of:${commandIdOf(c)}`);
+    for (const leg of t.legs ?? []) t.transfers.push(`leg:${leg}`);
     const nextAccounts = new Set([...accounts, ...t.accounts]);
     const nextTransfers = new Set([...transfers, ...t.transfers]);
     const size = nextTransfers.size + 2 * nextAccounts.size;

@@ -1,7 +1,18 @@
-import { type HoldActionCommand, transferCommand } from '../domain/commands.js';
+import { type CreditLegCommand, type HoldActionCommand, transferCommand } from '../domain/commands.js';
+import { type Transfer, TransferStatus } from '../domain/ledger.js';
+import { formatMinorUnits } from '../domain/money.js';
 import { expireRequestId } from '../domain/planner.js';
 import type { CommandQueue } from '../ports/command-queue.js';
 import type { PendingTransfers } from '../ports/ledger-store.js';
+import type { CommandSender } from './ledger-service.js';
+
+export interface ReconcileOptions {
+  /** This region; with `homesOf`, only transfers debiting accounts homed here are handled here. */
+  readonly region?: string;
+  readonly homesOf?: (accountIds: readonly string[]) => Promise<ReadonlyMap<string, string>>;
+  /** Sends late credit legs to the credit account's home region. */
+  readonly sender?: CommandSender;
+}
 
 /** A transfer ACCEPTED for longer than this is presumed missing from the stream and re-enqueued. */
 export const RECONCILE_GRACE_MS_DEFAULT = 60_000;
@@ -12,6 +23,8 @@ export interface ReconcileResult {
   readonly found: number;
   readonly reenqueued: number;
   readonly holdsExpiring: number;
+  /** Cross-region transfers whose credit leg was sent again. */
+  readonly creditsResent: number;
   readonly failed: number;
 }
 
@@ -30,16 +43,40 @@ export class ReconcileService {
     private readonly queue: CommandQueue,
     private readonly graceMs: number = RECONCILE_GRACE_MS_DEFAULT,
     private readonly now: () => Date = () => new Date(),
+    private readonly options: ReconcileOptions = {},
   ) {}
+
+  /** Only the home region of a transfer's debit account looks after it (one writer per item). */
+  private async homedHere(transfers: readonly Transfer[]): Promise<Transfer[]> {
+    const { homesOf, region } = this.options;
+    if (homesOf === undefined || region === undefined) return [...transfers];
+    const homes = await homesOf([...new Set(transfers.map((t) => t.debitAccountId))]);
+    return transfers.filter((t) => (homes.get(t.debitAccountId) ?? region) === region);
+  }
 
   async runOnce(): Promise<ReconcileResult> {
     const now = this.now();
-    const stale = await this.pending.listStale(
-      new Date(now.getTime() - this.graceMs).toISOString(),
-      RECONCILE_BATCH_MAX,
+    const overdue = await this.homedHere(
+      await this.pending.listStale(new Date(now.getTime() - this.graceMs).toISOString(), RECONCILE_BATCH_MAX),
     );
+    const stale = overdue.filter((t) => t.status === TransferStatus.ACCEPTED);
+    const inFlight = overdue.filter((t) => t.status === TransferStatus.DEBITED);
     let reenqueued = 0;
     let failed = 0;
+    let creditsResent = 0;
+    if (inFlight.length > 0 && this.options.sender !== undefined) {
+      const outcomes = await this.options.sender.send(
+        inFlight.map((t) => creditLegOf(t, this.options.region ?? 'local', now.toISOString())),
+      );
+      for (const [i, transfer] of inFlight.entries()) {
+        if (outcomes[i]?.ok !== true) {
+          failed++;
+          continue;
+        }
+        await this.pending.markReenqueued(transfer.id, now.toISOString());
+        creditsResent++;
+      }
+    }
     if (stale.length > 0) {
       const outcomes = await this.queue.enqueue(
         stale.map((t) => transferCommand(t, t.fingerprint, t.acceptedAt)),
@@ -53,7 +90,9 @@ export class ReconcileService {
         reenqueued++;
       }
     }
-    const expired = await this.pending.listExpiredHolds(now.toISOString(), RECONCILE_BATCH_MAX);
+    const expired = await this.homedHere(
+      await this.pending.listExpiredHolds(now.toISOString(), RECONCILE_BATCH_MAX),
+    );
     if (expired.length > 0) {
       const commands: HoldActionCommand[] = expired.map((t) => ({
         v: 1,
@@ -65,6 +104,21 @@ export class ReconcileService {
       }));
       failed += (await this.queue.enqueue(commands)).filter((o) => !o.ok).length;
     }
-    return { found: stale.length, reenqueued, holdsExpiring: expired.length, failed };
+    return { found: stale.length, reenqueued, holdsExpiring: expired.length, creditsResent, failed };
   }
+}
+
+/** The credit leg of a DEBITED transfer, as its debit step sent it. */
+function creditLegOf(t: Transfer, from: string, at: string): CreditLegCommand {
+  return {
+    v: 1,
+    type: 'credit_leg',
+    transferId: t.id,
+    debitAccountId: t.debitAccountId,
+    creditAccountId: t.creditAccountId,
+    amount: formatMinorUnits(t.capturedAmount ?? t.amount),
+    currency: t.currency,
+    fromRegion: from,
+    sentAt: at,
+  };
 }

@@ -198,6 +198,7 @@ export class InMemoryLedger implements LedgerReader, TransferRecorder, CommandQu
       status: AccountStatus.OPEN,
       version: 0n,
       homeRegion: this.region,
+      epoch: 1n,
       fingerprint,
       createdAt: at,
       updatedAt: at,

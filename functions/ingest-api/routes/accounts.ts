@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { AccountChangeRefusal } from '../../../shared/domain/ledger.js';
 import type { IngestService } from '../../../shared/services/ingest-service.js';
 import type { IngestApp } from '../env.js';
-import { conflict, idempotencyConflict, notFound, serviceUnavailable } from '../errors.js';
+import { conflict, idempotencyConflict, notFound, serviceUnavailable, validationFailed } from '../errors.js';
 import { BODY_BYTES_MAX, jsonBody } from '../middleware.js';
 import {
   AccountChangeBody,
@@ -117,6 +117,8 @@ export function registerAccountRoutes(app: IngestApp, service: IngestService): v
         return c.json(accountView(outcome.account), 200);
       case 'conflict':
         throw idempotencyConflict('account', outcome.account.id);
+      case 'invalid':
+        throw validationFailed([{ path: 'homeRegion', message: outcome.message }]);
       case 'unavailable':
         throw serviceUnavailable('the account is not open yet: retry the same request');
     }

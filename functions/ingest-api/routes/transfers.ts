@@ -17,7 +17,6 @@ import {
   errorResponses,
   jsonRequest,
   jsonResponse,
-  jsonResponseWithLocation,
   waitableResponse,
 } from './responses.js';
 import { AUTHENTICATED } from './security.js';

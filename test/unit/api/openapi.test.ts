@@ -157,6 +157,8 @@ describe('GET /openapi.json', () => {
       'REJECTED',
       'VOIDED',
       'EXPIRED',
+      'DEBITED',
+      'RETURNED',
     ]);
     expect(property(doc, transfer, 'reason').enum).toEqual(
       expect.arrayContaining([
@@ -164,9 +166,20 @@ describe('GET /openapi.json', () => {
         'account_closed',
         'linked_transfer_failed',
         'transfer_not_reversible',
+        'cross_region_group',
       ]),
     );
-    for (const field of ['holdExpiresAt', 'heldAt', 'releasedAt', 'reversedBy', 'reversalOf', 'groupId']) {
+    for (const field of [
+      'holdExpiresAt',
+      'heldAt',
+      'releasedAt',
+      'reversedBy',
+      'reversalOf',
+      'groupId',
+      'creditRegion',
+      'debitedAt',
+      'returnedAt',
+    ]) {
       expect(property(doc, transfer, field).type, field).toBe('string');
     }
     expect(property(doc, transfer, 'capturedAmount').type).toBe('string');
@@ -202,7 +215,15 @@ describe('GET /openapi.json', () => {
     expect(property(doc, account, 'status').enum).toEqual(['OPEN', 'FROZEN', 'CLOSED']);
     const page = responseSchema(doc, '/v1/accounts/{id}/transfers', 'get', '200');
     const entry = resolve(doc, property(doc, page, 'data').items);
-    expect(property(doc, entry, 'type').enum).toEqual(['DEBIT', 'CREDIT', 'HOLD', 'CAPTURE', 'RELEASE']);
+    expect(property(doc, entry, 'type').enum).toEqual([
+      'DEBIT',
+      'CREDIT',
+      'HOLD',
+      'CAPTURE',
+      'RELEASE',
+      'RETURN',
+    ]);
+    expect(property(doc, requestSchema(doc, '/v1/accounts'), 'homeRegion').type).toBe('string');
     for (const field of ['heldAmountAfter', 'availableBalanceAfter']) {
       expect(property(doc, entry, field).type).toBe('string');
     }

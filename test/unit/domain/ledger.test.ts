@@ -19,6 +19,7 @@ function account(id: string, balance: bigint, overdraftLimit = 0n, extra: Partia
     overdraftLimit,
     version: 0n,
     homeRegion: REGION,
+    epoch: 1n,
     fingerprint: 'f',
     createdAt: 't',
     updatedAt: 't',
@@ -86,12 +87,23 @@ describe('decideTransfer', () => {
     ).toMatchObject({ reason: 'currency_mismatch' });
   });
 
-  it('refuses to write an account homed in another region', () => {
-    const remote = account('b', 0n, 0n, { homeRegion: 'ca-central-1' });
-    expect(decideTransfer(transfer(1n), account('a', 5n), remote, REGION)).toEqual({
+  it('never debits an account homed in another region', () => {
+    const remote = account('a', 5n, 0n, { homeRegion: 'ca-central-1' });
+    expect(decideTransfer(transfer(1n), remote, account('b', 0n), REGION)).toEqual({
       outcome: 'not_home',
-      accountId: 'b',
+      accountId: 'a',
       homeRegion: 'ca-central-1',
+    });
+  });
+
+  it('credits an account homed elsewhere in two steps, judging its status there', () => {
+    const remote = account('b', 0n, 0n, { homeRegion: 'ca-central-1', status: 'FROZEN' });
+    expect(decideTransfer(transfer(1n), account('a', 5n), remote, REGION)).toEqual({
+      outcome: 'post_cross_region',
+      creditRegion: 'ca-central-1',
+    });
+    expect(decideTransfer(transfer(9n), account('a', 5n), remote, REGION)).toMatchObject({
+      reason: 'insufficient_funds',
     });
   });
 

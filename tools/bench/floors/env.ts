@@ -6,9 +6,12 @@ import type { RuntimeConfig } from '../../../shared/config.js';
  */
 export function floorConfig(env: Record<string, string | undefined> = process.env): RuntimeConfig {
   const region = env.AWS_REGION ?? 'us-east-1';
+  const tableName = env.LEDGER_TABLE_NAME ?? 'ledger';
+  const streamName = env.TRANSFER_STREAM_NAME ?? 'transfers';
   return {
-    tableName: env.LEDGER_TABLE_NAME ?? 'ledger',
-    streamName: env.TRANSFER_STREAM_NAME ?? 'transfers',
+    tableName,
+    streamName,
+    regions: new Map([[env.LEDGER_REGION ?? region, { tableName, streamName }]]),
     awsRegion: region,
     ledgerRegion: env.LEDGER_REGION ?? region,
     dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL,

@@ -1,0 +1,124 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { Account } from '../domain/ledger.js';
+import type { RegionAdmin, RegionStanding } from '../ports/region-admin.js';
+import {
+  accountFromItem,
+  accountItem,
+  accountKey,
+  N,
+  regionControlFromItem,
+  regionControlItem,
+  regionKey,
+  S,
+  writtenStamp,
+} from './dynamo-codec.js';
+
+/** Scan pages read per listing at most (1 MB each): an operator command, bounded. */
+const SCAN_PAGES_MAX = 1_000;
+const PROBE_TTL_SECONDS = 3600;
+
+/** The failover command's access to one region's replica of the ledger table. */
+export class DynamoRegionAdmin implements RegionAdmin {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    readonly region: string,
+    /** The region named in `written` stamps: the operator acts as the region taking over. */
+    private readonly writer: string = region,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async listAccountsHomedIn(home: string, limit: number): Promise<readonly Account[]> {
+    const found: Account[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    for (let page = 0; page < SCAN_PAGES_MAX && found.length < limit; page++) {
+      const out = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'kind = :account AND homeRegion = :home',
+          ExpressionAttributeValues: { ':account': S('account'), ':home': S(home) },
+          ConsistentRead: true,
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+        }),
+      );
+      for (const item of out.Items ?? []) if (found.length < limit) found.push(accountFromItem(item));
+      start = out.LastEvaluatedKey;
+      if (start === undefined) break;
+    }
+    return found;
+  }
+
+  async getAccount(id: string): Promise<Account | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: accountKey(id), ConsistentRead: true }),
+    );
+    return out.Item === undefined ? undefined : accountFromItem(out.Item);
+  }
+
+  async replaceAccount(before: Account, after: Account): Promise<'written' | 'conflict'> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: { ...accountItem(after), ...writtenStamp(this.now(), this.writer) },
+          ConditionExpression: 'version = :v AND homeRegion = :home',
+          ExpressionAttributeValues: { ':v': N(before.version), ':home': S(before.homeRegion) },
+        }),
+      );
+      return 'written';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'conflict';
+      throw error;
+    }
+  }
+
+  async getStanding(region: string): Promise<RegionStanding | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: regionKey(region), ConsistentRead: true }),
+    );
+    return out.Item === undefined ? undefined : regionControlFromItem(out.Item);
+  }
+
+  async putStanding(standing: RegionStanding): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: { ...regionControlItem(standing), ...writtenStamp(this.now(), this.writer) },
+      }),
+    );
+  }
+
+  async writeProbe(id: string): Promise<void> {
+    const at = this.now();
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: S(`PROBE#${id}`),
+          sk: S('PROBE'),
+          kind: S('probe'),
+          expiresAt: N(Math.floor(at.getTime() / 1000) + PROBE_TTL_SECONDS),
+          ...writtenStamp(at, this.writer),
+        },
+      }),
+    );
+  }
+
+  async seesProbe(id: string): Promise<boolean> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: S(`PROBE#${id}`), sk: S('PROBE') },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item !== undefined;
+  }
+}

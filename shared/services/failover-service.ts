@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import type { Account } from '../domain/ledger.js';
+import type { RegionAdmin } from '../ports/region-admin.js';
+
+/** Accounts re-homed per command at most (a scan of the table; an operator command, bounded). */
+export const REHOME_ACCOUNTS_MAX = 1_000_000;
+const REHOME_ATTEMPTS_MAX = 8;
+/** How long a failback waits for replication to deliver a probe before giving up. */
+export const BARRIER_WAIT_MS_DEFAULT = 30_000;
+const BARRIER_POLL_MS = 100;
+
+export interface RehomeReport {
+  readonly rehomed: number;
+  /** Accounts still homed in the old region (kept moving under us); run the command again. */
+  readonly failed: readonly string[];
+}
+
+export interface FailoverReport extends RehomeReport {
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface FailoverDeps {
+  /** The replica of each region, by region name. */
+  readonly admins: ReadonlyMap<string, RegionAdmin>;
+  readonly now?: () => Date;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Moves the home of a failed region's accounts to a surviving region, with a fencing epoch:
+ *
+ * failover(from, to), written in `to`'s replica only (`from` may be unreachable):
+ *   1. REGION#from := FENCED (successor `to`): once it reaches `from`, its consumer writes nothing.
+ *   2. every account `to` sees homed in `from`: homeRegion := to, epoch + 1, version + 1, and a fork
+ *      recording the version at which `to` took over. From then on `to` writes it; `from`'s writes
+ *      made after that version (unreplicated when it failed) are void and named by the audit.
+ *
+ * failback(region, from): gives `region` its accounts back once it has caught up:
+ *   1. a replication barrier from -> region (a probe written in `from` must be visible in `region`);
+ *   2. in `from`'s replica: every account homed in `from` whose last fork came from `region` moves
+ *      back (epoch + 1 again);
+ *   3. a barrier again, so `region` sees its accounts before it writes;
+ *   4. REGION#region := ACTIVE, written in `region`'s replica: its consumer resumes.
+ * Both are idempotent: run again after a partial failure.
+ */
+export class FailoverService {
+  private readonly now: () => Date;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly deps: FailoverDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.log = deps.log ?? (() => {});
+  }
+
+  async failover(from: string, to: string): Promise<FailoverReport> {
+    if (from === to) throw new RangeError('failover needs two different regions');
+    const target = this.admin(to);
+    this.admin(from);
+    const at = this.now().toISOString();
+    await target.putStanding({ region: from, status: 'FENCED', successor: to, at });
+    this.log(`${from} fenced (successor ${to}), written in ${to}`);
+    const report = await this.rehome(target, from, to, () => true);
+    this.log(`re-homed ${report.rehomed} account(s) from ${from} to ${to}; ${report.failed.length} failed`);
+    return { from, to, ...report };
+  }
+
+  async failback(region: string, from: string, waitMs = BARRIER_WAIT_MS_DEFAULT): Promise<FailoverReport> {
+    if (region === from) throw new RangeError('failback needs two different regions');
+    const current = this.admin(from);
+    const returning = this.admin(region);
+    await this.barrier(current, returning, waitMs);
+    const report = await this.rehome(current, from, region, (a) => a.forks?.at(-1)?.from === region);
+    await this.barrier(current, returning, waitMs);
+    await returning.putStanding({ region, status: 'ACTIVE', at: this.now().toISOString() });
+    this.log(`${region} active again with ${report.rehomed} account(s); ${report.failed.length} failed`);
+    return { from, to: region, ...report };
+  }
+
+  /** Waits until a probe written in `source` is visible in `target` (replication caught up). */
+  async barrier(source: RegionAdmin, target: RegionAdmin, waitMs: number): Promise<void> {
+    const id = randomUUID();
+    await source.writeProbe(id);
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      if (await target.seesProbe(id)) {
+        this.log(`replication ${source.region} -> ${target.region} caught up`);
+        return;
+      }
+      await this.sleep(BARRIER_POLL_MS);
+    }
+    throw new Error(
+      `replication ${source.region} -> ${target.region} has not caught up within ${waitMs} ms: nothing changed`,
+    );
+  }
+
+  private async rehome(
+    admin: RegionAdmin,
+    from: string,
+    to: string,
+    select: (a: Account) => boolean,
+  ): Promise<RehomeReport> {
+    const accounts = (await admin.listAccountsHomedIn(from, REHOME_ACCOUNTS_MAX)).filter(select);
+    let rehomed = 0;
+    const failed: string[] = [];
+    for (const first of accounts) {
+      let account: Account | undefined = first;
+      let done = false;
+      for (let attempt = 0; attempt < REHOME_ATTEMPTS_MAX && account !== undefined; attempt++) {
+        if (account.homeRegion !== from || !select(account)) break;
+        if (
+          (await admin.replaceAccount(account, rehomedAccount(account, to, this.now().toISOString()))) ===
+          'written'
+        ) {
+          done = true;
+          break;
+        }
+        account = await admin.getAccount(account.id);
+      }
+      if (done) rehomed++;
+      else if (account?.homeRegion === from) failed.push(first.id);
+    }
+    return { rehomed, failed };
+  }
+
+  private admin(region: string): RegionAdmin {
+    const admin = this.deps.admins.get(region);
+    if (admin === undefined) throw new RangeError(`unknown region ${region}`);
+    return admin;
+  }
+}
+
+/** The account with its home moved: a new epoch, starting at the version this write makes. */
+function rehomedAccount(account: Account, to: string, at: string): Account {
+  const version = account.version + 1n;
+  const epoch = account.epoch + 1n;
+  return {
+    ...account,
+    homeRegion: to,
+    epoch,
+    version,
+    updatedAt: at,
+    forks: [...(account.forks ?? []), { epoch, version, from: account.homeRegion, to, at }],
+  };
+}
