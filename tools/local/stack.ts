@@ -108,7 +108,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const server = await listen(buildIngestApp(config).fetch, port);
     stops.push(() => closeServer(server));
     const reconciler = startReconcileLoop(
-      config,
+      buildReconciler(config, { graceMs: RECONCILE_GRACE_MS_LOCAL }),
       opts.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS_DEFAULT,
       log,
     );
@@ -207,7 +207,7 @@ async function startConsumer(
   return poller;
 }
 
-function listen(fetch: Parameters<typeof serve>[0]['fetch'], port: number): Promise<Server> {
+export function listen(fetch: Parameters<typeof serve>[0]['fetch'], port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, port }) as Server;
     server.once('error', (error: NodeJS.ErrnoException) =>
@@ -217,7 +217,7 @@ function listen(fetch: Parameters<typeof serve>[0]['fetch'], port: number): Prom
   });
 }
 
-function closeServer(server: Server): Promise<void> {
+export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
@@ -230,13 +230,12 @@ function destroyClients(clients: AwsClients): void {
 }
 
 /** Runs the reconciler every `intervalMs`, never two runs at once; logs a result that did something. */
-function startReconcileLoop(
-  config: RuntimeConfig,
+export function startReconcileLoop(
+  reconcile: () => Promise<object>,
   intervalMs: number,
   log: (line: string) => void,
 ): { stop: () => Promise<void> } {
   if (intervalMs <= 0) return { stop: async () => {} };
-  const reconcile = buildReconciler(config, { graceMs: RECONCILE_GRACE_MS_LOCAL });
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (running !== undefined) return;

@@ -1,13 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LocalStackError } from './errors.js';
+import { CONTROL_PORT_DEFAULT, controlUrl, startControlServer } from './sim-control.js';
 import {
   API_PORT_DEFAULT,
-  type LocalStack,
   type LocalStackOptions,
   SHARDS_DEFAULT,
   startLocalStack,
 } from './stack.js';
+import { REGION_NAMES, REPLICATION_LAG_MS_DEFAULT, startTwoRegions } from './two-regions.js';
 
 /** Preferred emulator ports: DynamoDB Local's customary 8000, kinesis-mock's plain-HTTP 4568. */
 const DYNAMODB_PORT_DEFAULT = 8000;
@@ -32,6 +33,11 @@ Options:
   --shards <n>          shards of the transfer stream when it is created (default ${SHARDS_DEFAULT})
   --dynamodb-port <n>   preferred DynamoDB Local port (default ${DYNAMODB_PORT_DEFAULT}, else a free one)
   --kinesis-port <n>    preferred kinesis-mock port (default ${KINESIS_PORT_DEFAULT}, else a free one)
+  --two-regions         simulate two regions (${REGION_NAMES.join(' and ')}): APIs on --port and --port + 1,
+                        each with its own table, stream, consumer and reconciler, and a replicator
+                        between the tables (last writer wins). Control it with npm run ops (see README).
+  --lag <ms>            replication lag with --two-regions (default ${REPLICATION_LAG_MS_DEFAULT})
+  --control-port <n>    simulation control port with --two-regions (default ${CONTROL_PORT_DEFAULT})
   -h, --help            show this help
 
 Ctrl-C (or SIGTERM) stops everything and exits 0. Requires Java 17+ for DynamoDB Local.`;
@@ -39,6 +45,7 @@ Ctrl-C (or SIGTERM) stops everything and exits 0. Requires Java 17+ for DynamoDB
 interface Cli {
   readonly help: boolean;
   readonly options: LocalStackOptions;
+  readonly twoRegions?: { readonly lagMs: number; readonly controlPort: number } | undefined;
 }
 
 /** Parses argv (without node and script). Throws LocalStackError on a bad option. */
@@ -54,14 +61,26 @@ function parseCli(argv: readonly string[], log: (line: string) => void): Cli {
       shards: { type: 'string' },
       'dynamodb-port': { type: 'string' },
       'kinesis-port': { type: 'string' },
+      'two-regions': { type: 'boolean', default: false },
+      lag: { type: 'string' },
+      'control-port': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values['in-memory'] && values['data-dir'] !== undefined) {
     throw new LocalStackError('--in-memory and --data-dir exclude each other');
   }
+  if (!values['two-regions'] && (values.lag !== undefined || values['control-port'] !== undefined)) {
+    throw new LocalStackError('--lag and --control-port need --two-regions');
+  }
   return {
     help: values.help,
+    twoRegions: values['two-regions']
+      ? {
+          lagMs: integer('--lag', values.lag, REPLICATION_LAG_MS_DEFAULT, 0, 60_000),
+          controlPort: integer('--control-port', values['control-port'], CONTROL_PORT_DEFAULT, 1, PORT_MAX),
+        }
+      : undefined,
     options: {
       port: integer('--port', values.port, API_PORT_DEFAULT, 0, PORT_MAX),
       dataDir: values['in-memory'] ? undefined : (values['data-dir'] ?? DATA_DIR_DEFAULT),
@@ -98,7 +117,7 @@ const log = (line: string): void => {
 };
 
 /** Stops the stack on the first SIGINT/SIGTERM/SIGHUP; exit 0 when it stopped in time. */
-function stopOnSignals(stack: LocalStack): void {
+function stopOnSignals(stack: { stop(): Promise<void> }): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) return; // tsx and the terminal may both deliver the same Ctrl-C
@@ -142,11 +161,52 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', early);
   process.once('SIGTERM', early);
+  if (cli.twoRegions !== undefined) {
+    await startSimulation(cli.options, cli.twoRegions, early);
+    return;
+  }
   const stack = await startLocalStack(cli.options);
   process.off('SIGINT', early);
   process.off('SIGTERM', early);
   stopOnSignals(stack);
   log(`Ready in ${(stack.startupMs / 1000).toFixed(1)} s. Try: curl ${stack.apiUrl}/health   (Ctrl-C stops)`);
+}
+
+async function startSimulation(
+  options: LocalStackOptions,
+  sim: { readonly lagMs: number; readonly controlPort: number },
+  early: (signal: NodeJS.Signals) => void,
+): Promise<void> {
+  const port = options.port ?? API_PORT_DEFAULT;
+  const stack = await startTwoRegions({
+    dataDir: options.dataDir,
+    inMemory: options.inMemory,
+    ports: [port, port === 0 ? 0 : port + 1],
+    dynamodbPort: options.dynamodbPort,
+    kinesisPort: options.kinesisPort,
+    emulatorPortFallback: true,
+    replicationLagMs: sim.lagMs,
+    log,
+  });
+  const control = await startControlServer(stack, sim.controlPort).catch(async (error: unknown) => {
+    await stack.stop();
+    throw error;
+  });
+  process.off('SIGINT', early);
+  process.off('SIGTERM', early);
+  stopOnSignals({
+    stop: async () => {
+      control.close();
+      control.closeAllConnections();
+      await stack.stop();
+    },
+  });
+  const [r1, r2] = stack.regions;
+  log(`Ready in ${(stack.startupMs / 1000).toFixed(1)} s: two regions, replication lag ${sim.lagMs} ms.`);
+  for (const s of stack.status()) log(`  ${s.region}: ${s.apiUrl}`);
+  log(`  simulation control: ${controlUrl(control)} (npm run ops -- status | outage ${r1} | restore ${r1} |`);
+  log(`  partition | heal | lag <ms> | failover --from ${r1} --to ${r2} | failback --to ${r1} --from ${r2})`);
+  log('Ctrl-C stops everything.');
 }
 
 main().catch((error: unknown) => {

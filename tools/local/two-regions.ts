@@ -1,0 +1,342 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { buildIngestApp } from '../../functions/ingest-api/app.js';
+import { buildConsumerHandler } from '../../functions/ledger-consumer/consumer.js';
+import { buildReconciler } from '../../functions/reconciler/reconciler.js';
+import { type AwsClients, createClients } from '../../shared/adapters/clients.js';
+import { DynamoLedgerStore } from '../../shared/adapters/dynamo-ledger-store.js';
+import { DynamoRegionAdmin } from '../../shared/adapters/dynamo-region-admin.js';
+import { loadConfig, type RuntimeConfig } from '../../shared/config.js';
+import type { RegionAdmin } from '../../shared/ports/region-admin.js';
+import { FailoverService } from '../../shared/services/failover-service.js';
+import { type RunningEmulators, startEmulators } from './emulators.js';
+import { LocalStackError, PortInUseError } from './errors.js';
+import { KinesisPoller } from './poller.js';
+import { isPortFree } from './ports.js';
+import { ensureStream, ensureTable } from './provision.js';
+import { gatedRequestHandler, RegionNetwork } from './region-network.js';
+import { TableReplicator } from './replicator.js';
+import {
+  closeServer,
+  LOCAL_EVENT_SOURCE,
+  listen,
+  RECONCILE_GRACE_MS_LOCAL,
+  RECONCILE_INTERVAL_MS_DEFAULT,
+  startReconcileLoop,
+} from './stack.js';
+
+/** The two regions of the CDK app (infra-cdk), simulated on one machine. */
+export const REGION_NAMES = ['us-east-2', 'ca-central-1'] as const;
+export const API_PORTS_DEFAULT = [3000, 3001] as const;
+export const REPLICATION_LAG_MS_DEFAULT = 250;
+/** How often each region reads its own standing (ACTIVE / FENCED) to run or pause its consumer. */
+const FENCE_WATCH_MS = 500;
+/** A returning region waits at most this long for replication to catch up before it serves. */
+const CATCH_UP_WAIT_MS = 60_000;
+const SHARDS_PER_REGION = 2;
+
+export const tableNameOf = (region: string): string => `edge-ledger-${region}`;
+export const streamNameOf = (region: string): string => `edge-ledger-transfers-${region}`;
+
+export interface TwoRegionOptions {
+  readonly dataDir?: string | undefined;
+  readonly inMemory?: boolean | undefined;
+  /** API ports of region 1 and region 2 (0: any free port). Default 3000 and 3001. */
+  readonly ports?: readonly [number, number] | undefined;
+  /** Use emulators that already run instead of starting any. */
+  readonly endpoints?: { readonly dynamodbEndpoint: string; readonly kinesisEndpoint: string } | undefined;
+  readonly dynamodbPort?: number | undefined;
+  readonly kinesisPort?: number | undefined;
+  readonly emulatorPortFallback?: boolean | undefined;
+  /** Table and stream names get this suffix (tests run side by side on one emulator). */
+  readonly nameSuffix?: string | undefined;
+  readonly replicationLagMs?: number | undefined;
+  readonly reconcileIntervalMs?: number | undefined;
+  readonly reconcileGraceMs?: number | undefined;
+  readonly log?: ((line: string) => void) | undefined;
+}
+
+/** One simulated region: its API, consumer and reconciler, and what stops them. */
+interface RegionRuntime {
+  readonly name: string;
+  readonly config: RuntimeConfig;
+  readonly clients: AwsClients;
+  readonly store: DynamoLedgerStore;
+  apiUrl: string;
+  port: number;
+  server: Server | undefined;
+  poller: KinesisPoller | undefined;
+  reconciler: { stop: () => Promise<void> } | undefined;
+  fenceWatch: NodeJS.Timeout | undefined;
+  up: boolean;
+}
+
+export interface RegionStatus {
+  readonly region: string;
+  readonly apiUrl: string;
+  readonly up: boolean;
+  readonly consumer: 'running' | 'paused (fenced)' | 'stopped';
+  readonly tableName: string;
+  readonly streamName: string;
+}
+
+export interface TwoRegionStack {
+  readonly regions: readonly string[];
+  readonly apiUrls: Readonly<Record<string, string>>;
+  readonly network: RegionNetwork;
+  readonly replicator: TableReplicator;
+  readonly emulators: RunningEmulators | undefined;
+  readonly endpoints: { readonly dynamodbEndpoint: string; readonly kinesisEndpoint: string };
+  readonly startupMs: number;
+  configOf(region: string): RuntimeConfig;
+  status(): readonly RegionStatus[];
+  /** The region stops: its API, consumer and reconciler; no call reaches it, nothing replicates to or from it. */
+  outage(region: string): Promise<void>;
+  /** The region returns: replication from the other region catches up first, then it serves (fenced if failed over). */
+  restore(region: string): Promise<void>;
+  /** Cuts replication and every cross-region call between the two regions; `heal` undoes it. */
+  partition(): void;
+  heal(): void;
+  /** The operator's failover and failback, over the two tables (what `npm run ops` does). */
+  failover(from: string, to: string): ReturnType<FailoverService['failover']>;
+  failback(region: string, from: string): ReturnType<FailoverService['failback']>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Two regions on one machine, as on AWS: each with its own table (a replica of the global table),
+ * stream, consumer, reconciler and API; a replicator that copies each table's changes to the other
+ * item by item, last writer wins, after a lag; a network that can cut a region off (an outage) or
+ * the two from each other (a partition).
+ */
+export async function startTwoRegions(opts: TwoRegionOptions = {}): Promise<TwoRegionStack> {
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const began = Date.now();
+  const log = opts.log ?? (() => {});
+  const ports = opts.ports ?? API_PORTS_DEFAULT;
+  for (const port of ports) if (port !== 0 && !(await isPortFree(port))) throw new PortInUseError(port);
+  const emulators =
+    opts.endpoints === undefined
+      ? await startEmulators({
+          dataDir: opts.inMemory === true ? undefined : opts.dataDir,
+          dynamodbPort: opts.dynamodbPort,
+          kinesisPort: opts.kinesisPort,
+          portFallback: opts.emulatorPortFallback,
+          log,
+        })
+      : undefined;
+  const endpoints = opts.endpoints ??
+    emulators ?? { dynamodbEndpoint: 'unreachable', kinesisEndpoint: 'unreachable' };
+  const network = new RegionNetwork();
+  const suffix = opts.nameSuffix ?? '';
+  const names = (region: string) => ({
+    tableName: `${tableNameOf(region)}${suffix}`,
+    streamName: `${streamNameOf(region)}${suffix}`,
+  });
+  const regionsJson = JSON.stringify(Object.fromEntries(REGION_NAMES.map((r) => [r, names(r)])));
+  const runtimes = new Map<string, RegionRuntime>();
+  let replicator: TableReplicator | undefined;
+  const stopAll = async (): Promise<void> => {
+    for (const runtime of runtimes.values()) await stopRegion(runtime);
+    await replicator?.stop();
+    for (const runtime of runtimes.values()) {
+      runtime.clients.dynamodb.destroy();
+      runtime.clients.kinesis.destroy();
+    }
+    await emulators?.stop();
+  };
+  try {
+    for (const [i, region] of REGION_NAMES.entries()) {
+      const config = loadConfig({
+        LEDGER_TABLE_NAME: names(region).tableName,
+        TRANSFER_STREAM_NAME: names(region).streamName,
+        AWS_REGION: region,
+        LEDGER_REGION: region,
+        LEDGER_REGIONS: regionsJson,
+        AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
+        AWS_ENDPOINT_URL_KINESIS: endpoints.kinesisEndpoint,
+      });
+      const clients = createClients(config);
+      const [table, stream] = await Promise.all([
+        ensureTable(clients.dynamodb, config.tableName),
+        ensureStream(clients.kinesis, config.streamName, SHARDS_PER_REGION),
+      ]);
+      log(`${region}: table ${config.tableName} ${table.created ? 'created' : 'found'}, stream ${stream.created ? 'created' : 'found'}`);
+      runtimes.set(region, {
+        name: region,
+        config,
+        clients,
+        store: new DynamoLedgerStore(clients.dynamodb, config.tableName, undefined, { region }),
+        apiUrl: '',
+        port: ports[i] ?? 0,
+        server: undefined,
+        poller: undefined,
+        reconciler: undefined,
+        fenceWatch: undefined,
+        up: false,
+      });
+    }
+    replicator = new TableReplicator({
+      endpoint: endpoints.dynamodbEndpoint,
+      tables: REGION_NAMES.map((region) => ({ region, tableName: names(region).tableName })) as [
+        { region: string; tableName: string },
+        { region: string; tableName: string },
+      ],
+      lagMs: opts.replicationLagMs ?? REPLICATION_LAG_MS_DEFAULT,
+      network,
+      log,
+    });
+    await replicator.start();
+    for (const runtime of runtimes.values()) await startRegion(runtime, network, opts, log);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  const runtimeOf = (region: string): RegionRuntime => {
+    const r = runtimes.get(region);
+    if (r === undefined) throw new LocalStackError(`unknown region ${region} (regions: ${REGION_NAMES.join(', ')})`);
+    return r;
+  };
+  const repl = replicator;
+  const failovers = new FailoverService({
+    admins: new Map<string, RegionAdmin>(
+      [...runtimes.values()].map((r) => [r.name, new DynamoRegionAdmin(r.clients.dynamodb, r.config.tableName, r.name)]),
+    ),
+    log,
+  });
+  let stopping: Promise<void> | undefined;
+  const apiUrls: Record<string, string> = {};
+  for (const r of runtimes.values()) apiUrls[r.name] = r.apiUrl;
+  return {
+    regions: REGION_NAMES,
+    apiUrls,
+    network,
+    replicator: repl,
+    emulators,
+    endpoints,
+    startupMs: Date.now() - began,
+    configOf: (region) => runtimeOf(region).config,
+    status: () =>
+      [...runtimes.values()].map((r) => ({
+        region: r.name,
+        apiUrl: r.apiUrl,
+        up: r.up,
+        consumer: r.poller !== undefined ? 'running' : r.up ? 'paused (fenced)' : 'stopped',
+        tableName: r.config.tableName,
+        streamName: r.config.streamName,
+      })),
+    outage: async (region) => {
+      const runtime = runtimeOf(region);
+      network.down(region);
+      await stopRegion(runtime);
+      log(`${region}: OUTAGE (API, consumer and reconciler stopped; unreachable; not replicating)`);
+    },
+    restore: async (region) => {
+      const runtime = runtimeOf(region);
+      if (runtime.up) return;
+      network.up(region);
+      for (const other of REGION_NAMES) {
+        if (other === region) continue;
+        const caught = await repl.caughtUp(other, region, CATCH_UP_WAIT_MS);
+        log(`${region}: replication from ${other} ${caught ? 'caught up' : 'NOT caught up (timeout)'}`);
+      }
+      await startRegion(runtime, network, opts, log);
+      log(`${region}: back (its consumer stays paused while the region is fenced)`);
+    },
+    partition: () => {
+      network.partition();
+      log('PARTITION: no replication, no cross-region call');
+    },
+    heal: () => {
+      network.heal();
+      log('partition healed');
+    },
+    failover: (from, to) => failovers.failover(from, to),
+    failback: (region, from) => failovers.failback(region, from),
+    stop: () => {
+      stopping ??= stopAll();
+      return stopping;
+    },
+  };
+}
+
+async function startRegion(
+  runtime: RegionRuntime,
+  network: RegionNetwork,
+  opts: TwoRegionOptions,
+  log: (line: string) => void,
+): Promise<void> {
+  const from = runtime.name;
+  const requestHandlerFor = (to: string) =>
+    gatedRequestHandler(network, from, to, new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 10_000 }));
+  const say = (line: string) => log(`${from}: ${line}`);
+  const server = await listen(buildIngestApp(runtime.config, { requestHandlerFor }).fetch, runtime.port);
+  runtime.server = server;
+  runtime.port = (server.address() as AddressInfo).port;
+  runtime.apiUrl = `http://localhost:${runtime.port}`;
+  runtime.reconciler = startReconcileLoop(
+    buildReconciler(runtime.config, { graceMs: opts.reconcileGraceMs ?? RECONCILE_GRACE_MS_LOCAL, requestHandlerFor }),
+    opts.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS_DEFAULT,
+    say,
+  );
+  const handler = buildConsumerHandler(runtime.config, { requestHandlerFor });
+  // The consumer runs only while the region is not fenced (a failover moved its accounts away).
+  let busy = false;
+  const watch = async (): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      const fenced = (await runtime.store.getRegionControl(from))?.status === 'FENCED';
+      if (fenced && runtime.poller !== undefined) {
+        const poller = runtime.poller;
+        runtime.poller = undefined;
+        await poller.stop();
+        say('fenced: consumer paused');
+      } else if (!fenced && runtime.poller === undefined && runtime.up) {
+        const poller = new KinesisPoller({
+          kinesis: runtime.clients.kinesis,
+          dynamodb: runtime.clients.dynamodb,
+          streamName: runtime.config.streamName,
+          tableName: runtime.config.tableName,
+          region: from,
+          handler,
+          ...LOCAL_EVENT_SOURCE,
+          log: say,
+        });
+        await poller.start();
+        if (!runtime.up) {
+          await poller.stop();
+          return;
+        }
+        runtime.poller = poller;
+        say(`consumer polling ${poller.checkpoints.size} shard(s)`);
+      }
+    } catch (error) {
+      say(`fence check failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      busy = false;
+    }
+  };
+  runtime.up = true;
+  await watch();
+  runtime.fenceWatch = setInterval(() => void watch(), FENCE_WATCH_MS);
+  runtime.fenceWatch.unref();
+  say(`API on ${runtime.apiUrl}`);
+}
+
+async function stopRegion(runtime: RegionRuntime): Promise<void> {
+  runtime.up = false;
+  if (runtime.fenceWatch !== undefined) clearInterval(runtime.fenceWatch);
+  runtime.fenceWatch = undefined;
+  const server = runtime.server;
+  runtime.server = undefined;
+  if (server !== undefined) await closeServer(server);
+  const reconciler = runtime.reconciler;
+  runtime.reconciler = undefined;
+  await reconciler?.stop();
+  const poller = runtime.poller;
+  runtime.poller = undefined;
+  await poller?.stop();
+}
