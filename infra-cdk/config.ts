@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type LedgerNames, ledgerNames, TABLE_NAME_LENGTH_MAX } from './names.js';
 
 /**
  * Deployment settings, read once from CDK context (cdk.json, `-c key=value`) and validated here, so a
@@ -105,7 +106,10 @@ export const LedgerContext = z
     tableName: z
       .string()
       .min(3)
-      .max(255)
+      .max(
+        TABLE_NAME_LENGTH_MAX,
+        `must be at most ${TABLE_NAME_LENGTH_MAX} characters (it prefixes the consumer function and reconciler rule names)`,
+      )
       // No dots: the name is also the table key's KMS alias.
       .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or - (a DynamoDB table name and KMS alias)')
       .default('edge-ledger'),
@@ -182,9 +186,48 @@ export const LedgerContext = z
   });
 export type LedgerContext = z.infer<typeof LedgerContext>;
 
+/** Regions LEDGER_REGIONS may list: a bound on the map, not a plan (the context has two). */
+export const LEDGER_REGIONS_MAX = 10;
+
+/** One region's entry in LEDGER_REGIONS: the names of its table replica and of its command stream. */
+export const LedgerRegionResources = z
+  .object({
+    tableName: z
+      .string()
+      .min(3)
+      .max(255)
+      .regex(/^[A-Za-z0-9._-]+$/, 'must be a DynamoDB table name'),
+    streamName: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9._-]+$/, 'must be a Kinesis stream name'),
+  })
+  .strict();
+export type LedgerRegionResources = z.infer<typeof LedgerRegionResources>;
+
+/**
+ * The wire shape of the functions' LEDGER_REGIONS variable: every region of the deployment (the function's
+ * own included) mapped to its table and stream names, e.g.
+ * `{"us-east-2":{"tableName":"edge-ledger","streamName":"edge-ledger-transfers"},"ca-central-1":{…}}`.
+ * Checked here at synth; the functions parse it again at cold start.
+ */
+export const LedgerRegions = z
+  .record(Region, LedgerRegionResources)
+  .refine((regions) => Object.keys(regions).length >= 2, 'must list at least two regions')
+  .refine(
+    (regions) => Object.keys(regions).length <= LEDGER_REGIONS_MAX,
+    `must list at most ${LEDGER_REGIONS_MAX} regions`,
+  );
+export type LedgerRegions = z.infer<typeof LedgerRegions>;
+
 /** The validated settings the stacks are built from. */
 export interface LedgerConfig extends Omit<LedgerContext, 'account'> {
   readonly account: string;
+  /** Physical names shared by every region (infra-cdk/names.ts). */
+  readonly names: LedgerNames;
+  /** Every region of the deployment, primary first, with its table and stream names (LEDGER_REGIONS). */
+  readonly regions: LedgerRegions;
 }
 
 export class LedgerConfigError extends Error {
@@ -212,7 +255,39 @@ export function parseLedgerConfig(
   }
   const fallback =
     defaultAccount !== undefined && /^\d{12}$/.test(defaultAccount) ? defaultAccount : undefined;
-  return { ...parsed.data, account: parsed.data.account ?? fallback ?? PLACEHOLDER_ACCOUNT };
+  const names = ledgerNames(parsed.data.tableName);
+  return {
+    ...parsed.data,
+    account: parsed.data.account ?? fallback ?? PLACEHOLDER_ACCOUNT,
+    names,
+    regions: ledgerRegions([parsed.data.primaryRegion, parsed.data.secondaryRegion], names),
+  };
+}
+
+/** The LEDGER_REGIONS map of these regions, validated by its wire schema. Throws LedgerConfigError. */
+function ledgerRegions(regions: readonly string[], names: LedgerNames): LedgerRegions {
+  const entry: LedgerRegionResources = { tableName: names.tableName, streamName: names.streamName };
+  const parsed = LedgerRegions.safeParse(Object.fromEntries(regions.map((region) => [region, entry])));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - LEDGER_REGIONS.${i.path.join('.')}: ${i.message}`);
+    throw new LedgerConfigError(`invalid LEDGER_REGIONS derived from the context:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * The value of the functions' LEDGER_REGIONS variable.
+ *
+ * @example
+ * environment: { LEDGER_REGIONS: ledgerRegionsJson(config) }
+ */
+export function ledgerRegionsJson(config: Pick<LedgerConfig, 'regions'>): string {
+  return JSON.stringify(config.regions);
+}
+
+/** The deployment's regions other than `region`, in config order. */
+export function otherRegions(config: Pick<LedgerConfig, 'regions'>, region: string): string[] {
+  return Object.keys(config.regions).filter((r) => r !== region);
 }
 
 /** Context keys that belong to the CDK CLI or toolkit, not to this app. */

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { EncryptionKey } from './encryption-key.js';
 import { type BundlingSettings, LedgerFunction, type ObservabilitySettings } from './ledger-function.js';
 import type { LedgerTable } from './ledger-table.js';
+import type { PeerRegion } from './peer-region.js';
 import type { TransferStream } from './transfer-stream.js';
 
 /**
@@ -60,16 +61,26 @@ const FAILURE_VISIBILITY_TIMEOUT = Duration.minutes(15);
 
 export interface LedgerConsumerProps {
   readonly entry: string;
+  /** Physical function name, the same in every region (the operator role names it in both). */
+  readonly functionName: string;
   readonly aliasPrefix: string;
   readonly ledger: LedgerTable;
   readonly stream: TransferStream;
+  /** The other regions, to which the consumer forwards commands for accounts homed there. */
+  readonly peers: readonly PeerRegion[];
   readonly ledgerRegion: string;
+  /** LEDGER_REGIONS: every region's table and stream names, as JSON (infra-cdk/config.ts). */
+  readonly ledgerRegionsJson: string;
   readonly observability: ObservabilitySettings;
   readonly bundling: BundlingSettings;
 }
 
 /**
  * The ledger consumer: a function fed by the Kinesis stream that applies each command exactly once.
+ *
+ * Commands for accounts homed in another region, and the cross-region credit legs and results, are
+ * forwarded to that region's stream, after making sure the transfer's record exists in that region's
+ * replica. It may put records on other regions' streams only: never on its own, which it reads.
  *
  * A batch that still fails after the retries (or whose records got too old) is not lost: Lambda sends an
  * on-failure record to `failureQueue` holding the shard id and the first and last sequence numbers, and the
@@ -97,6 +108,7 @@ export class LedgerConsumer extends Construct {
 
     this.handler = new LedgerFunction(this, 'Consumer', {
       entry: props.entry,
+      functionName: props.functionName,
       serviceName: 'ledger-consumer',
       description: 'Applies ledger commands from the stream to the ledger table, exactly once',
       // Tens of DynamoDB round trips per batch; memory also buys CPU for decoding and JSON.
@@ -107,11 +119,16 @@ export class LedgerConsumer extends Construct {
         LEDGER_TABLE_NAME: props.ledger.tableName,
         TRANSFER_STREAM_NAME: props.stream.stream.streamName,
         LEDGER_REGION: props.ledgerRegion,
+        LEDGER_REGIONS: props.ledgerRegionsJson,
       },
       observability: props.observability,
       bundling: props.bundling,
     });
     props.ledger.grantConsumerAccess(this.handler.function);
+    for (const peer of props.peers) {
+      peer.grantPublish(this.handler.function);
+      peer.grantForwarderAccess(this.handler.function);
+    }
 
     // The event source grants the stream reads (and the stream key's Decrypt) and nothing to write.
     this.eventSource = new KinesisEventSource(props.stream.stream, {

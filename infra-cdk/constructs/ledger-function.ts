@@ -32,6 +32,8 @@ export interface BundlingSettings {
 export interface LedgerFunctionProps {
   /** Entry file relative to the repository root, e.g. `functions/ingest-api/handler.ts`. */
   readonly entry: string;
+  /** Physical name, when another region or the operator role must name it; else CloudFormation's. */
+  readonly functionName?: string;
   /** POWERTOOLS_SERVICE_NAME: the `service` dimension of its metrics and the `service` key of its logs. */
   readonly serviceName: string;
   readonly description: string;
@@ -71,6 +73,7 @@ export class LedgerFunction extends Construct {
 
     const root = props.bundling.projectRoot;
     this.function = new nodejs.NodejsFunction(this, 'Function', {
+      ...(props.functionName === undefined ? {} : { functionName: props.functionName }),
       entry: path.join(root, props.entry),
       handler: 'handler',
       description: props.description,

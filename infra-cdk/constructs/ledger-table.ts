@@ -4,13 +4,25 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { LEDGER_KEYS, PENDING_INDEX, TTL_ATTRIBUTE } from '../../shared/adapters/ledger-table.js';
+import { ledgerNames } from '../names.js';
 
 /** Key prefix of transfer items: the only items ingest and the reconciler may write. */
 export const TRANSFER_KEY_PATTERN = 'XFER#*';
+/** Key prefix of an account and its journal pages (`ACCT#<id>` / `ACCT` and `E#<version>`). */
+export const ACCOUNT_KEY_PATTERN = 'ACCT#*';
+/** Key prefix of the per-region control items (`REGION#<name>`) the failover command writes. */
+export const REGION_KEY_PATTERN = 'REGION#*';
+/** The table key actions DynamoDB needs from a caller, as the AWS managed DynamoDB key policy lists them. */
+export const TABLE_KEY_ACTIONS: readonly string[] = [
+  'kms:Decrypt',
+  'kms:DescribeKey',
+  'kms:Encrypt',
+  'kms:GenerateDataKey',
+];
 
 /** KMS alias of the table key, the same name in every region (the replica key is found by it). */
 export function tableKeyAlias(tableName: string): string {
-  return `${tableName}/table`;
+  return ledgerNames(tableName).tableKeyAlias;
 }
 
 /** Alias ARN of the table key in a region: DynamoDB accepts an alias ARN for a replica's key. */
@@ -169,17 +181,20 @@ export class LedgerTable extends Construct {
 
   /**
    * Key use only through DynamoDB in this region (kms:ViaService), never direct decryption; the actions
-   * are those of the AWS managed DynamoDB key policy, without wildcards or grant creation.
+   * are those of the AWS managed DynamoDB key policy, without wildcards or grant creation. As a statement,
+   * for a policy that is not a principal's own (the operator role's managed policy).
    */
+  keyViaDynamoDBStatement(sid = 'LedgerTableKeyViaDynamoDB'): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid,
+      actions: [...TABLE_KEY_ACTIONS],
+      resources: [this.key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+    });
+  }
+
   private grantKeyViaDynamoDB(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'LedgerTableKeyViaDynamoDB',
-        actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
-        resources: [this.key.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
-      }),
-    );
+    grantee.grantPrincipal.addToPrincipalPolicy(this.keyViaDynamoDBStatement());
   }
 }
 

@@ -13,13 +13,19 @@ import { EncryptionKey } from './encryption-key.js';
 export const STREAM_RETENTION_DAYS = 7;
 
 export interface TransferStreamProps {
-  /** Prefix of the stream key's alias, e.g. the table name. */
-  readonly aliasPrefix: string;
+  /**
+   * Physical stream name, the same in every region (`LedgerNames.streamName`), so another region's
+   * functions can name this stream in their grants and in LEDGER_REGIONS.
+   */
+  readonly streamName: string;
+  /** Alias of the stream key without `alias/` (`LedgerNames.streamKeyAlias`): other regions find it by it. */
+  readonly keyAlias: string;
 }
 
 /**
  * The regional Kinesis stream of ledger commands: on-demand (no shard planning; it scales with the
- * write rate) and encrypted with its own customer-managed key.
+ * write rate) and encrypted with its own customer-managed key. Both have fixed names (the stream) and
+ * aliases (the key), so the other region's functions can be granted on them without a reference.
  */
 export class TransferStream extends Construct {
   public readonly stream: kinesis.Stream;
@@ -28,10 +34,11 @@ export class TransferStream extends Construct {
   constructor(scope: Construct, id: string, props: TransferStreamProps) {
     super(scope, id);
     this.key = new EncryptionKey(this, 'Key', {
-      alias: `${props.aliasPrefix}/stream`,
+      alias: props.keyAlias,
       description: 'Encrypts the ledger command stream',
     }).key;
     this.stream = new kinesis.Stream(this, 'Stream', {
+      streamName: props.streamName,
       streamMode: kinesis.StreamMode.ON_DEMAND,
       encryption: kinesis.StreamEncryption.KMS,
       encryptionKey: this.key,

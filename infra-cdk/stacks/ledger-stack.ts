@@ -3,7 +3,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { LedgerConfig } from '../config.js';
+import { type LedgerConfig, ledgerRegionsJson, otherRegions } from '../config.js';
 import { Auditor } from '../constructs/auditor.js';
 import { EncryptionKey } from '../constructs/encryption-key.js';
 import { type ApiAuth, IngestApi } from '../constructs/ingest-api.js';
@@ -17,6 +17,8 @@ import {
 import { LedgerTable, tableKeyAlias } from '../constructs/ledger-table.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { MtlsDomain } from '../constructs/mtls-domain.js';
+import { LedgerOperatorRole } from '../constructs/operator-role.js';
+import { PeerRegion } from '../constructs/peer-region.js';
 import { Reconciler } from '../constructs/reconciler.js';
 import { TransferStream } from '../constructs/transfer-stream.js';
 
@@ -43,8 +45,9 @@ export type LedgerStackProps = StackProps & {
 /**
  * Everything the ledger runs in one region: the HTTP API and ingest function, the command stream, the
  * consumer, the reconciler, the auditor (of the accounts homed here), alarms and a dashboard. The primary
- * region's stack also creates the global table; a secondary region's stack uses its replica. Each region
- * writes as itself (LEDGER_REGION).
+ * region's stack also creates the global table and the operator role; a secondary region's stack uses its
+ * replica. Each region writes as itself (LEDGER_REGION) and reaches the other regions' replicas and
+ * streams, by name, only for what the two-region write model needs (`PeerRegion`, LEDGER_REGIONS).
  */
 export class LedgerStack extends Stack {
   public readonly ledger: LedgerTable;
@@ -56,25 +59,36 @@ export class LedgerStack extends Stack {
   public readonly auditor: Auditor;
   public readonly monitoring: Monitoring;
   public readonly mtlsDomain: MtlsDomain | undefined;
+  /** The other regions of the deployment, as this stack grants on them. */
+  public readonly peers: readonly PeerRegion[];
+  /** The failover operator role: in the primary region's stack only (IAM is global; see its doc). */
+  public readonly operatorRole: LedgerOperatorRole | undefined;
 
   constructor(scope: Construct, id: string, props: LedgerStackProps) {
     super(scope, id, props);
     const { config, bundling } = props;
+    const { names } = config;
     const region = this.region;
     const aliasPrefix = config.tableName;
     const observability = this.observability(config, aliasPrefix);
 
     this.ledger = this.createLedger(props);
-    this.stream = new TransferStream(this, 'Transfers', { aliasPrefix });
+    this.stream = new TransferStream(this, 'Transfers', {
+      streamName: names.streamName,
+      keyAlias: names.streamKeyAlias,
+    });
+    this.peers = otherRegions(config, region).map(
+      (peer) => new PeerRegion(this, `Peer-${peer}`, { region: peer, names }),
+    );
+    const regionsJson = ledgerRegionsJson(config);
     const runtimeEnv = {
       LEDGER_TABLE_NAME: config.tableName,
       TRANSFER_STREAM_NAME: this.stream.stream.streamName,
       LEDGER_REGION: region,
+      LEDGER_REGIONS: regionsJson,
     };
 
     this.ingest = this.createIngest(runtimeEnv, observability, bundling);
-    this.ledger.grantIngestAccess(this.ingest.function);
-    this.stream.grantPublish(this.ingest.function);
 
     this.mtlsDomain = this.createMtlsDomain(config, bundling, observability);
     this.api = new IngestApi(this, 'Api', {
@@ -89,18 +103,22 @@ export class LedgerStack extends Stack {
     const functionProps = {
       ledger: this.ledger,
       stream: this.stream,
+      peers: this.peers,
       ledgerRegion: region,
+      ledgerRegionsJson: regionsJson,
       observability,
       bundling,
     };
     this.consumer = new LedgerConsumer(this, 'Consumer', {
       ...functionProps,
       entry: FUNCTION_ENTRIES.consumer,
+      functionName: names.consumerFunctionName,
       aliasPrefix,
     });
     this.reconciler = new Reconciler(this, 'Reconciler', {
       ...functionProps,
       entry: FUNCTION_ENTRIES.reconciler,
+      ruleName: names.reconcilerRuleName,
     });
     this.auditor = new Auditor(this, 'Auditor', {
       entry: FUNCTION_ENTRIES.auditor,
@@ -109,6 +127,8 @@ export class LedgerStack extends Stack {
       observability,
       bundling,
     });
+
+    this.operatorRole = props.placement === 'primary' ? this.createOperatorRole() : undefined;
 
     this.monitoring = this.createMonitoring(config, observability);
     if (config.latencyRouting !== undefined && this.mtlsDomain !== undefined) {
@@ -122,12 +142,26 @@ export class LedgerStack extends Stack {
     this.outputs();
   }
 
+  /**
+   * The failover operator role, for every region: one for the whole deployment, in the primary stack,
+   * because IAM is global (docs/DEPLOY.md, "Cross-region grants and the operator role").
+   */
+  private createOperatorRole(): LedgerOperatorRole {
+    return new LedgerOperatorRole(this, 'LedgerOperatorRole', {
+      ledger: this.ledger,
+      consumer: this.consumer,
+      reconciler: this.reconciler,
+      peers: this.peers,
+    });
+  }
+
+  /** The ingest function, with its grants here and in the other regions. */
   private createIngest(
     environment: Readonly<Record<string, string>>,
     observability: ObservabilitySettings,
     bundling: BundlingSettings,
   ): LedgerFunction {
-    return new LedgerFunction(this, 'Ingest', {
+    const ingest = new LedgerFunction(this, 'Ingest', {
       entry: FUNCTION_ENTRIES.ingest,
       serviceName: 'ingest-api',
       description: 'Validates transfer requests, records them ACCEPTED and puts them on the stream',
@@ -140,6 +174,13 @@ export class LedgerStack extends Stack {
       observability,
       bundling,
     });
+    this.ledger.grantIngestAccess(ingest.function);
+    this.stream.grantPublish(ingest.function);
+    for (const peer of this.peers) {
+      peer.grantPublish(ingest.function);
+      peer.grantIngestAccess(ingest.function);
+    }
+    return ingest;
   }
 
   private createMonitoring(config: LedgerConfig, observability: ObservabilitySettings): Monitoring {
@@ -225,6 +266,13 @@ export class LedgerStack extends Stack {
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    new CfnOutput(this, 'ReconcilerRuleName', { value: this.reconciler.schedule.ruleName });
+    if (this.operatorRole !== undefined) {
+      new CfnOutput(this, 'OperatorRoleArn', {
+        value: this.operatorRole.role.roleArn,
+        description: 'Failover and failback (npm run ops): assume with MFA, 1 h sessions (docs/DEPLOY.md)',
+      });
+    }
   }
 }
 

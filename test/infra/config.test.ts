@@ -3,6 +3,8 @@ import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import {
   LedgerConfigError,
+  LedgerRegions,
+  ledgerRegionsJson,
   PLACEHOLDER_ACCOUNT,
   parseLedgerConfig,
   readLedgerContext,
@@ -36,6 +38,18 @@ describe('context defaults (cdk.json)', () => {
     });
     expect(config.customDomain).toBeUndefined();
     expect(config.latencyRouting).toBeUndefined();
+  });
+
+  it('derive LEDGER_REGIONS: both regions, primary first, each with the table and stream names', () => {
+    const config = parseLedgerConfig({ ...defaults(), primaryRegion: 'eu-west-1', tableName: 'books' });
+    expect(ledgerRegionsJson(config)).toBe(
+      '{"eu-west-1":{"tableName":"books","streamName":"books-transfers"},' +
+        '"ca-central-1":{"tableName":"books","streamName":"books-transfers"}}',
+    );
+    expect(config.names).toMatchObject({
+      consumerFunctionName: 'books-consumer',
+      reconcilerRuleName: 'books-reconciler',
+    });
   });
 
   it('take the account from context, else CDK_DEFAULT_ACCOUNT, else the offline placeholder', () => {
@@ -102,6 +116,25 @@ describe('invalid context fails synth with a message naming the key', () => {
   it('rejects a log retention CloudWatch does not offer, or shorter than PCI DSS allows', () => {
     expect(failure({ logRetentionDays: 42 })).toMatch(/logRetentionDays: must be one of/);
     expect(failure({ logRetentionDays: 90 })).toContain('logRetentionDays: must be at least 365');
+  });
+
+  it('rejects a table name too long for the function and rule names derived from it', () => {
+    expect(() => parseLedgerConfig({ ...defaults(), tableName: 'a'.repeat(53) })).not.toThrow();
+    expect(failure({ tableName: 'a'.repeat(54) })).toContain('tableName: must be at most 53 characters');
+  });
+
+  it('checks LEDGER_REGIONS against its wire schema: two regions or more, known keys, valid names', () => {
+    const entry = { tableName: 'edge-ledger', streamName: 'edge-ledger-transfers' };
+    expect(LedgerRegions.safeParse({ 'us-east-2': entry, 'ca-central-1': entry }).success).toBe(true);
+    expect(LedgerRegions.safeParse({ 'us-east-2': entry }).success).toBe(false);
+    expect(LedgerRegions.safeParse({ 'us-east-2': entry, Canada: entry }).success).toBe(false);
+    expect(
+      LedgerRegions.safeParse({ 'us-east-2': entry, 'ca-central-1': { ...entry, extra: 1 } }).success,
+    ).toBe(false);
+    expect(
+      LedgerRegions.safeParse({ 'us-east-2': entry, 'ca-central-1': { ...entry, streamName: 'a/b' } })
+        .success,
+    ).toBe(false);
   });
 
   it('rejects a misspelt key instead of ignoring it', () => {

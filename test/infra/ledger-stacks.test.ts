@@ -409,31 +409,42 @@ describe('alarms', () => {
 
 describe('least privilege', () => {
   const writesTable = (s: PolicyStatementJson) => statementsAllowing([s], DYNAMODB_WRITES).length > 0;
+  /** In the primary stack, own-region resources are references; the other region's are named ARNs. */
+  const ownRegion = (s: PolicyStatementJson) => !JSON.stringify(s.Resource).includes(':ca-central-1:');
 
   it('ingest writes only transfer items (XFER#*), never accounts', () => {
     for (const t of regional()) {
       const writes = roleStatements(t, 'IngestRole').filter(writesTable);
       expect(writes.length).toBeGreaterThan(0);
       for (const s of writes) {
-        expect(actionsOf(s).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+        // Own region: PutItem and UpdateItem; the other region's replica: PutItem (test/infra/cross-region.test.ts).
+        expect(['dynamodb:PutItem', 'dynamodb:UpdateItem']).toEqual(expect.arrayContaining(actionsOf(s)));
         expect(s.Condition).toEqual(TRANSFER_ONLY);
       }
     }
   });
 
   it('ingest reads the table and publishes to the stream, but reads no stream', () => {
-    const statements = roleStatements(primary, 'IngestRole');
+    const statements = roleStatements(primary, 'IngestRole').filter(ownRegion);
     expect(statementsAllowing(statements, ['dynamodb:GetItem', 'dynamodb:Query'])).toHaveLength(1);
     const publish = statementsAllowing(statements, STREAM_WRITES);
     expect(publish.flatMap(actionsOf).sort()).toEqual(STREAM_WRITES);
     expect(publish[0]?.Resource).toEqual({
       'Fn::GetAtt': [expect.stringMatching(/^TransfersStream/), 'Arn'],
     });
-    expect(statementsAllowing(statements, ['kinesis:GetRecords', 'kinesis:GetShardIterator'])).toEqual([]);
+    expect(
+      statementsAllowing(roleStatements(primary, 'IngestRole'), [
+        'kinesis:GetRecords',
+        'kinesis:GetShardIterator',
+      ]),
+    ).toEqual([]);
   });
 
-  it('the consumer reads and writes the table and reads the stream, but cannot put records', () => {
-    for (const t of regional()) {
+  it('the consumer reads and writes the table and reads the stream, but cannot put records on it', () => {
+    for (const [t, otherRegion] of [
+      [primary, 'ca-central-1'],
+      [secondary, 'us-east-2'],
+    ] as const) {
       const statements = roleStatements(t, 'ConsumerRole');
       const table = statementsAllowing(statements, ['dynamodb:PutItem'])[0];
       expect(table?.Condition).toBeUndefined();
@@ -441,7 +452,12 @@ describe('least privilege', () => {
         expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']),
       );
       expect(statementsAllowing(statements, ['kinesis:GetRecords'])).toHaveLength(1);
-      expect(statementsAllowing(statements, STREAM_WRITES)).toEqual([]);
+      // It forwards to the other region's stream only (test/infra/cross-region.test.ts).
+      for (const s of statementsAllowing(statements, STREAM_WRITES)) {
+        expect(s.Resource).toEqual(
+          `arn:aws:kinesis:${otherRegion}:${TEST_ACCOUNT}:stream/edge-ledger-transfers`,
+        );
+      }
       expect(statementsAllowing(statements, ['dynamodb:DeleteItem', 'dynamodb:Scan'])).toEqual([]);
     }
   });
@@ -452,7 +468,10 @@ describe('least privilege', () => {
     expect(query).toHaveLength(1);
     expect(JSON.stringify(query[0]?.Resource)).toMatch(/\/index\/pending"\]\]\}$/);
     expect(statementsAllowing(statements, ['dynamodb:GetItem'])).toHaveLength(1);
-    expect(statementsAllowing(statements, STREAM_WRITES).flatMap(actionsOf)).toEqual(['kinesis:PutRecords']);
+    // Its own stream and the other region's (test/infra/cross-region.test.ts): PutRecords on each.
+    expect(new Set(statementsAllowing(statements, STREAM_WRITES).flatMap(actionsOf))).toEqual(
+      new Set(['kinesis:PutRecords']),
+    );
     for (const s of statements.filter(writesTable)) expect(s.Condition).toEqual(TRANSFER_ONLY);
     expect(statementsAllowing(statements, ['dynamodb:PutItem'])).toEqual([]);
   });

@@ -89,16 +89,20 @@ export interface PolicyStatementJson {
   readonly Condition?: Record<string, Record<string, unknown>>;
 }
 
-/** Every statement of the IAM policies attached to the role with this logical-id prefix. */
+/**
+ * Every statement of the IAM policies attached to the role with this logical-id prefix: inline policies
+ * (AWS::IAM::Policy) and customer managed policies (AWS::IAM::ManagedPolicy) that name the role.
+ */
 export function roleStatements(template: Template, roleLogicalIdPrefix: string): PolicyStatementJson[] {
   const roles = Object.keys(resourcesOf(template, 'AWS::IAM::Role')).filter((id) =>
     id.startsWith(roleLogicalIdPrefix),
   );
   if (roles.length !== 1)
     throw new Error(`expected one role ${roleLogicalIdPrefix}*, found ${roles.join(', ')}`);
-  const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).filter((p) =>
-    ((p.Properties?.Roles ?? []) as { Ref: string }[]).some((r) => r.Ref === roles[0]),
-  );
+  const policies = [
+    ...Object.values(resourcesOf(template, 'AWS::IAM::Policy')),
+    ...Object.values(resourcesOf(template, 'AWS::IAM::ManagedPolicy')),
+  ].filter((p) => ((p.Properties?.Roles ?? []) as { Ref: string }[]).some((r) => r.Ref === roles[0]));
   return policies.flatMap(
     (p) =>
       (p.Properties?.PolicyDocument as { Statement?: PolicyStatementJson[] } | undefined)?.Statement ?? [],
@@ -107,6 +111,11 @@ export function roleStatements(template: Template, roleLogicalIdPrefix: string):
 
 export function actionsOf(statement: PolicyStatementJson): string[] {
   return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+/** The statement's resources as a list (a literal ARN, or an intrinsic such as `Fn::GetAtt`). */
+export function resourcesOfStatement(statement: PolicyStatementJson): unknown[] {
+  return Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
 }
 
 /** Statements that allow any of these actions (exact names, or a wildcard that covers them). */
