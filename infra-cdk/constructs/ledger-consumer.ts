@@ -125,12 +125,15 @@ export class LedgerConsumer extends Construct {
       bundling: props.bundling,
     });
     props.ledger.grantConsumerAccess(this.handler.function);
+    // Its own stream too: after a failover both legs of a cross-region transfer may be homed here, and
+    // the credit result then goes to this region's stream (docs/MULTI-REGION.md). PutRecords only.
+    props.stream.grantPublish(this.handler.function, { batchOnly: true });
     for (const peer of props.peers) {
       peer.grantPublish(this.handler.function);
       peer.grantForwarderAccess(this.handler.function);
     }
 
-    // The event source grants the stream reads (and the stream key's Decrypt) and nothing to write.
+    // The event source grants the stream reads (and the stream key's Decrypt).
     this.eventSource = new KinesisEventSource(props.stream.stream, {
       ...CONSUMER_EVENT_SOURCE,
       metricsConfig: { metrics: [...CONSUMER_EVENT_SOURCE.metricsConfig.metrics] },

@@ -101,7 +101,7 @@ export class DynamoRegionAdmin implements RegionAdmin {
       new PutItemCommand({
         TableName: this.tableName,
         Item: {
-          pk: S(`PROBE#${id}`),
+          pk: S(`REGION#PROBE#${id}`),
           sk: S('PROBE'),
           kind: S('probe'),
           expiresAt: N(Math.floor(at.getTime() / 1000) + PROBE_TTL_SECONDS),
@@ -115,7 +115,7 @@ export class DynamoRegionAdmin implements RegionAdmin {
     const out = await this.client.send(
       new GetItemCommand({
         TableName: this.tableName,
-        Key: { pk: S(`PROBE#${id}`), sk: S('PROBE') },
+        Key: { pk: S(`REGION#PROBE#${id}`), sk: S('PROBE') },
         ConsistentRead: true,
       }),
     );

@@ -142,14 +142,17 @@ describe('ingest across regions', () => {
 });
 
 describe('consumer across regions', () => {
-  it('may PutRecords on the other region’s stream but not on its own', () => {
+  it('may PutRecords (only) on its own stream and on the other region’s', () => {
     for (const { template, other } of stacks()) {
       const publish = statementsAllowing(roleStatements(template, 'ConsumerRole'), [
         'kinesis:PutRecord',
         'kinesis:PutRecords',
       ]);
-      expect(publish.flatMap(resourcesOfStatement)).toEqual([streamArn(other)]);
-      expect(publish.flatMap(actionsOf)).toEqual(['kinesis:PutRecords']);
+      expect(publish.flatMap(resourcesOfStatement)).toEqual([
+        arnOfOnly(template, 'AWS::Kinesis::Stream'),
+        streamArn(other),
+      ]);
+      expect(publish.flatMap(actionsOf)).toEqual(['kinesis:PutRecords', 'kinesis:PutRecords']);
     }
   });
 
