@@ -3,7 +3,9 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
+  type StreamSpecification,
   type TableDescription,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -18,6 +20,11 @@ import { abortableSleep } from './timing.js';
 export const TABLE_ACTIVE_TIMEOUT_MS = 60_000;
 export const STREAM_ACTIVE_TIMEOUT_MS = 60_000;
 const STATUS_POLL_MS = 100;
+/** The table's change stream: the local replicator (replicator.ts) applies both images. */
+export const TABLE_STREAM: StreamSpecification = {
+  StreamEnabled: true,
+  StreamViewType: 'NEW_AND_OLD_IMAGES',
+};
 
 export interface EnsuredTable {
   readonly created: boolean;
@@ -34,20 +41,46 @@ export interface EnsuredStream {
 
 /**
  * Creates the ledger table from `ledgerTableDefinition` when missing, waits until it (and its
- * indexes) are ACTIVE, and enables TTL on `expiresAt`. Idempotent; safe to race with itself.
+ * indexes) are ACTIVE, enables its stream (NEW_AND_OLD_IMAGES) on a table that has none, and
+ * enables TTL on `expiresAt`. Idempotent; safe to race with itself. Throws LocalStackError on a
+ * table whose stream has another view type (it cannot change while enabled).
  */
 export async function ensureTable(dynamodb: DynamoDBClient, tableName: string): Promise<EnsuredTable> {
   let created = false;
   if ((await describeTable(dynamodb, tableName)) === undefined) {
     try {
-      await dynamodb.send(new CreateTableCommand(ledgerTableDefinition(tableName)));
+      await dynamodb.send(
+        new CreateTableCommand({ ...ledgerTableDefinition(tableName), StreamSpecification: TABLE_STREAM }),
+      );
       created = true;
     } catch (error) {
       if ((error as { name?: string }).name !== 'ResourceInUseException') throw error;
     }
   }
   await waitForTableActive(dynamodb, tableName);
+  if (await enableStream(dynamodb, tableName)) await waitForTableActive(dynamodb, tableName);
   return { created, ttl: await enableTtl(dynamodb, tableName) };
+}
+
+/** Enables the stream when the table has none. True when it did. */
+async function enableStream(dynamodb: DynamoDBClient, tableName: string): Promise<boolean> {
+  const current = (await describeTable(dynamodb, tableName))?.StreamSpecification;
+  if (current?.StreamEnabled === true) {
+    if (current.StreamViewType === TABLE_STREAM.StreamViewType) return false;
+    throw new LocalStackError(
+      `table ${tableName} streams ${current.StreamViewType}, not ${TABLE_STREAM.StreamViewType}: ` +
+        'disable its stream (or delete the table) and provision again',
+    );
+  }
+  try {
+    await dynamodb.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: TABLE_STREAM }));
+  } catch (error) {
+    // A concurrent ensureTable enabled it first.
+    if ((error as { name?: string }).name !== 'ValidationException') throw error;
+    const after = (await describeTable(dynamodb, tableName))?.StreamSpecification;
+    if (after?.StreamEnabled !== true) throw error;
+  }
+  return true;
 }
 
 async function describeTable(
