@@ -3,7 +3,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag.js';
 import type { LedgerConsumer } from './ledger-consumer.js';
-import { ACCOUNT_KEY_PATTERN, type LedgerTable, REGION_KEY_PATTERN } from './ledger-table.js';
+import {
+  ACCOUNT_KEY_PATTERN,
+  type LedgerTable,
+  REGION_KEY_PATTERN,
+  TRANSFER_KEY_PATTERN,
+} from './ledger-table.js';
 import type { PeerRegion } from './peer-region.js';
 import type { Reconciler } from './reconciler.js';
 
@@ -84,6 +89,14 @@ function operatorStatements(props: LedgerOperatorRoleProps): iam.PolicyStatement
       conditions: {
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [ACCOUNT_KEY_PATTERN, REGION_KEY_PATTERN] },
       },
+    }),
+    // The failover re-stamps open transfers in the surviving replica (UpdateItem of the `written`
+    // stamp, conditioned on the status), so its copy outlives a late write of the failed region.
+    new iam.PolicyStatement({
+      sid: 'RestampOpenTransfers',
+      actions: ['dynamodb:UpdateItem'],
+      resources: tables,
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [TRANSFER_KEY_PATTERN] } },
     }),
     ledger.keyViaDynamoDBStatement(),
     ...peers.map((peer) => peer.tableKeyStatement()),

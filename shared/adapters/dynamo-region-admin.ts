@@ -5,8 +5,9 @@ import {
   GetItemCommand,
   PutItemCommand,
   ScanCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { Account } from '../domain/ledger.js';
+import { type Account, type Transfer, TransferStatus } from '../domain/ledger.js';
 import type { RegionAdmin, RegionStanding } from '../ports/region-admin.js';
 import {
   accountFromItem,
@@ -17,6 +18,8 @@ import {
   regionControlItem,
   regionKey,
   S,
+  transferFromItem,
+  transferKey,
   writtenStamp,
 } from './dynamo-codec.js';
 
@@ -30,8 +33,6 @@ export class DynamoRegionAdmin implements RegionAdmin {
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
     readonly region: string,
-    /** The region named in `written` stamps: the operator acts as the region taking over. */
-    private readonly writer: string = region,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -67,7 +68,7 @@ export class DynamoRegionAdmin implements RegionAdmin {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: { ...accountItem(after), ...writtenStamp(this.now(), this.writer) },
+          Item: { ...accountItem(after), ...writtenStamp(this.now(), this.region) },
           ConditionExpression: 'version = :v AND homeRegion = :home',
           ExpressionAttributeValues: { ':v': N(before.version), ':home': S(before.homeRegion) },
         }),
@@ -75,6 +76,57 @@ export class DynamoRegionAdmin implements RegionAdmin {
       return 'written';
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return 'conflict';
+      throw error;
+    }
+  }
+
+  async listOpenTransfers(accountIds: ReadonlySet<string>, limit: number): Promise<readonly Transfer[]> {
+    const found: Transfer[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    for (let page = 0; page < SCAN_PAGES_MAX && found.length < limit; page++) {
+      const out = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'kind = :transfer AND #status IN (:a, :d, :h)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':transfer': S('transfer'),
+            ':a': S(TransferStatus.ACCEPTED),
+            ':d': S(TransferStatus.DEBITED),
+            ':h': S(TransferStatus.HELD),
+          },
+          ConsistentRead: true,
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const t = transferFromItem(item);
+        if (accountIds.has(t.debitAccountId) && found.length < limit) found.push(t);
+      }
+      start = out.LastEvaluatedKey;
+      if (start === undefined) break;
+    }
+    return found;
+  }
+
+  async restampTransfer(id: string, status: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: transferKey(id),
+          UpdateExpression: 'SET written = :w',
+          ConditionExpression: '#status = :s',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':w': writtenStamp(this.now(), this.region).written ?? S(''),
+            ':s': S(status),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }
@@ -90,7 +142,7 @@ export class DynamoRegionAdmin implements RegionAdmin {
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
-        Item: { ...regionControlItem(standing), ...writtenStamp(this.now(), this.writer) },
+        Item: { ...regionControlItem(standing), ...writtenStamp(this.now(), this.region) },
       }),
     );
   }
@@ -105,7 +157,7 @@ export class DynamoRegionAdmin implements RegionAdmin {
           sk: S('PROBE'),
           kind: S('probe'),
           expiresAt: N(Math.floor(at.getTime() / 1000) + PROBE_TTL_SECONDS),
-          ...writtenStamp(at, this.writer),
+          ...writtenStamp(at, this.region),
         },
       }),
     );

@@ -21,7 +21,7 @@ export interface WiredRegions {
 /**
  * The data plane of every region of the deployment, as seen from this one: one DynamoDB client
  * (its table replica) and one Kinesis client (its stream) per region. The local replica answers
- * where each account is homed. Items this code writes anywhere are stamped with this region.
+ * where each account is homed. Every item written is stamped with the region of the replica it lands in.
  */
 export function wireRegions(config: RuntimeConfig, options: RegionWiringOptions = {}): WiredRegions {
   const clients: AwsClients[] = [];
@@ -34,7 +34,8 @@ export function wireRegions(config: RuntimeConfig, options: RegionWiringOptions 
     });
     clients.push(c);
     endpoints.set(region, {
-      store: new DynamoLedgerStore(c.dynamodb, names.tableName, undefined, { region: config.ledgerRegion }),
+      // A write is stamped with the replica it lands in (as a global table orders writes per replica).
+      store: new DynamoLedgerStore(c.dynamodb, names.tableName, undefined, { region }),
       queue: new KinesisCommandQueue(c.kinesis, names.streamName),
     });
   }

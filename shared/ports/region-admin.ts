@@ -1,4 +1,4 @@
-import type { Account } from '../domain/ledger.js';
+import type { Account, Transfer } from '../domain/ledger.js';
 
 export interface RegionStanding {
   readonly region: string;
@@ -18,6 +18,13 @@ export interface RegionAdmin {
    * the account moved in between (read again and retry).
    */
   replaceAccount(before: Account, after: Account): Promise<'written' | 'conflict'>;
+  /** Transfers not final yet (ACCEPTED, DEBITED, HELD) that debit one of `accountIds` (paged scan). */
+  listOpenTransfers(accountIds: ReadonlySet<string>, limit: number): Promise<readonly Transfer[]>;
+  /**
+   * Stamps the transfer as written now in this replica, if still in `status`: under last writer
+   * wins, this copy then outlives any older write of the failed region that arrives later.
+   */
+  restampTransfer(id: string, status: string): Promise<boolean>;
   getStanding(region: string): Promise<RegionStanding | undefined>;
   putStanding(standing: RegionStanding): Promise<void>;
   /** Writes a probe item here; `seesProbe` on another replica tells when replication delivered it. */

@@ -11,13 +11,17 @@ const BARRIER_POLL_MS = 100;
 
 export interface RehomeReport {
   readonly rehomed: number;
+  /** The ids of the accounts moved. */
+  readonly moved: ReadonlySet<string>;
   /** Accounts still homed in the old region (kept moving under us); run the command again. */
   readonly failed: readonly string[];
 }
 
-export interface FailoverReport extends RehomeReport {
+export interface FailoverReport extends Omit<RehomeReport, 'moved'> {
   readonly from: string;
   readonly to: string;
+  /** Open transfers (ACCEPTED, DEBITED, HELD) of the moved accounts re-stamped in the new home's replica. */
+  readonly restamped: number;
 }
 
 export interface FailoverDeps {
@@ -36,6 +40,10 @@ export interface FailoverDeps {
  *   2. every account `to` sees homed in `from`: homeRegion := to, epoch + 1, version + 1, and a fork
  *      recording the version at which `to` took over. From then on `to` writes it; `from`'s writes
  *      made after that version (unreplicated when it failed) are void and named by the audit.
+ *   3. every open transfer (ACCEPTED, DEBITED, HELD) debiting a moved account is re-stamped in `to`:
+ *      its copy there is then newer than anything `from` wrote before it failed, so a late write of
+ *      `from` (say, POSTED by a posting that never replicated) cannot replace it; `to`'s reconciler
+ *      applies it again, and this time it counts.
  *
  * failback(region, from): gives `region` its accounts back once it has caught up:
  *   1. a replication barrier from -> region (a probe written in `from` must be visible in `region`);
@@ -65,7 +73,18 @@ export class FailoverService {
     this.log(`${from} fenced (successor ${to}), written in ${to}`);
     const report = await this.rehome(target, from, to, () => true);
     this.log(`re-homed ${report.rehomed} account(s) from ${from} to ${to}; ${report.failed.length} failed`);
-    return { from, to, ...report };
+    const restamped = await this.restamp(target, report.moved);
+    this.log(`re-stamped ${restamped} open transfer(s) in ${to}`);
+    return { from, to, rehomed: report.rehomed, failed: report.failed, restamped };
+  }
+
+  private async restamp(admin: RegionAdmin, accountIds: ReadonlySet<string>): Promise<number> {
+    if (accountIds.size === 0) return 0;
+    let restamped = 0;
+    for (const t of await admin.listOpenTransfers(accountIds, REHOME_ACCOUNTS_MAX)) {
+      if (await admin.restampTransfer(t.id, t.status)) restamped++;
+    }
+    return restamped;
   }
 
   async failback(region: string, from: string, waitMs = BARRIER_WAIT_MS_DEFAULT): Promise<FailoverReport> {
@@ -77,7 +96,7 @@ export class FailoverService {
     await this.barrier(current, returning, waitMs);
     await returning.putStanding({ region, status: 'ACTIVE', at: this.now().toISOString() });
     this.log(`${region} active again with ${report.rehomed} account(s); ${report.failed.length} failed`);
-    return { from, to: region, ...report };
+    return { from, to: region, rehomed: report.rehomed, failed: report.failed, restamped: 0 };
   }
 
   /** Waits until a probe written in `source` is visible in `target` (replication caught up). */
@@ -105,6 +124,7 @@ export class FailoverService {
   ): Promise<RehomeReport> {
     const accounts = (await admin.listAccountsHomedIn(from, REHOME_ACCOUNTS_MAX)).filter(select);
     let rehomed = 0;
+    const moved = new Set<string>();
     const failed: string[] = [];
     for (const first of accounts) {
       let account: Account | undefined = first;
@@ -120,10 +140,12 @@ export class FailoverService {
         }
         account = await admin.getAccount(account.id);
       }
-      if (done) rehomed++;
-      else if (account?.homeRegion === from) failed.push(first.id);
+      if (done) {
+        rehomed++;
+        moved.add(first.id);
+      } else if (account?.homeRegion === from) failed.push(first.id);
     }
-    return { rehomed, failed };
+    return { rehomed, moved, failed };
   }
 
   private admin(region: string): RegionAdmin {

@@ -421,7 +421,7 @@ export class IngestService {
   async waitForTransfer(
     id: string,
     seconds: number,
-    from: readonly string[] = [TransferStatus.ACCEPTED],
+    from: readonly string[] = [TransferStatus.ACCEPTED, TransferStatus.DEBITED],
   ): Promise<Transfer | undefined> {
     const ms = Math.min(seconds, WAIT_SECONDS_MAX) * 1000;
     // The home region of the debit account applies it: wait on its replica (no replication delay).

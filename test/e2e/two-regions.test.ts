@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoLedgerScanner } from '../../shared/adapters/dynamo-ledger-scanner.js';
 import { createClients } from '../../shared/adapters/clients.js';
+import { DynamoLedgerScanner } from '../../shared/adapters/dynamo-ledger-scanner.js';
+import { DynamoLedgerStore } from '../../shared/adapters/dynamo-ledger-store.js';
+import { isVoidedByFailover } from '../../shared/domain/ledger.js';
 import { AUDIT_DEFAULTS, AuditService } from '../../shared/services/audit-service.js';
 import { startTwoRegions, type TwoRegionStack } from '../../tools/local/two-regions.js';
 import { testEndpoints, uniqueName } from '../helpers/emulators.js';
@@ -39,6 +41,7 @@ beforeAll(async () => {
     reconcileIntervalMs: 500,
     reconcileGraceMs: 3_000,
     log: () => {},
+    serviceLogs: false,
   });
   [R1, R2] = stack.regions as [string, string];
 }, 120_000);
@@ -61,7 +64,13 @@ async function open(region: string, id: string, overdraftLimit = '0', homeRegion
 }
 
 /** Posts a transfer; returns the HTTP status (202 accepted, 503 not accepted). */
-async function send(region: string, id: string, debit: string, credit: string, amount: string): Promise<number> {
+async function send(
+  region: string,
+  id: string,
+  debit: string,
+  credit: string,
+  amount: string,
+): Promise<number> {
   const res = await call(api(region), 'POST', '/v1/transfers', {
     id,
     debitAccountId: debit,
@@ -128,10 +137,18 @@ describe('two regions', () => {
     await open(R1, 'x-alice');
     await open(R2, 'x-bob');
     await open(R1, 'x-frozen', '0', R2);
-    expect((await accountIn(R1, 'x-frozen')).homeRegion).toBe(R2);
+    // Opened through region 1 but homed in region 2: region 1 answers once replication delivered it.
+    expect((await accountIn(R2, 'x-frozen')).homeRegion).toBe(R2);
+    await eventually(
+      async () => ((await accountIn(R1, 'x-frozen')).homeRegion === R2 ? true : undefined),
+      SETTLE_MS,
+    );
     expect(await send(R1, 'x-fund', 'x-bank', 'x-alice', '1000')).toBe(202);
     expect((await allFinal(R1, ['x-fund'])).get('x-fund')?.status).toBe('POSTED');
-    await eventually(async () => ((await accountIn(R2, 'x-alice')).balance === '1000' ? true : undefined), SETTLE_MS);
+    await eventually(
+      async () => ((await accountIn(R2, 'x-alice')).balance === '1000' ? true : undefined),
+      SETTLE_MS,
+    );
     // Accepted in region 2 for a debit homed in region 1: routed there, credited in region 2.
     expect(await send(R2, 'x-pay', 'x-alice', 'x-bob', '300')).toBe(202);
     const patch = await call(api(R2), 'PATCH', '/v1/accounts/x-frozen', { status: 'FROZEN' });
@@ -157,7 +174,10 @@ describe('two regions', () => {
     await open(R2, 'h-shop-2');
     expect(await send(R1, 'h-fund', 'h-bank', 'h-payer', '500')).toBe(202);
     await allFinal(R1, ['h-fund']);
-    await eventually(async () => ((await accountIn(R2, 'h-payer')).balance === '500' ? true : undefined), SETTLE_MS);
+    await eventually(
+      async () => ((await accountIn(R2, 'h-payer')).balance === '500' ? true : undefined),
+      SETTLE_MS,
+    );
     // 40 x 20 = 800 offered against 500 + 50 overdraft: at most 27 can post.
     const sends = Array.from({ length: 40 }, (_, i) => {
       const region = i % 2 === 0 ? R1 : R2;
@@ -175,7 +195,10 @@ describe('two regions', () => {
       expect(BigInt(payer.balance)).toBe(500n - 20n * BigInt(posted));
       expect(BigInt(payer.balance)).toBeGreaterThanOrEqual(-50n);
       const report = await auditOf(region);
-      expect(report.differences, JSON.stringify(report.differences.slice(0, 3), (_, v) => (typeof v === 'bigint' ? v.toString() : v))).toEqual([]);
+      expect(
+        report.differences,
+        JSON.stringify(report.differences.slice(0, 3), (_, v) => (typeof v === 'bigint' ? v.toString() : v)),
+      ).toEqual([]);
       for (const c of report.currencies) expect(c.total).toBe(0n);
     }
   }, 180_000);
@@ -232,21 +255,48 @@ describe('two regions', () => {
     expect(back.failed).toEqual([]);
     for (let i = 0; i < 5; i++) await sendAndKeep(R1, `f-post-${i}`, 'f-bank', 'f-a');
     expect(accepted.length).toBeGreaterThanOrEqual(30);
-    await eventually(async () => (stack.status().find((s) => s.region === R1)?.consumer === 'running' ? true : undefined), SETTLE_MS);
+    await eventually(
+      async () => (stack.status().find((s) => s.region === R1)?.consumer === 'running' ? true : undefined),
+      SETTLE_MS,
+    );
     const final = await allFinal(R1, accepted);
     await converged();
+    // Writes region 1 made in its last moments that never replicated before the failover are void:
+    // their records name the epoch and version they were applied at, past the fork. They never
+    // counted in any balance, and the audit must name each one.
+    const config = stack.configOf(R1);
+    const { dynamodb } = createClients(config);
+    const store = new DynamoLedgerStore(dynamodb, config.tableName);
+    const bank = await store.getAccount('f-bank');
+    const voided = new Set<string>();
+    for (const id of accepted) {
+      const t = await store.getTransfer(id);
+      if (t !== undefined && isVoidedByFailover(t, bank)) voided.add(id);
+    }
+    dynamodb.destroy();
     const named = new Set<string>();
+    let torn = false;
     for (const region of [R1, R2]) {
       const audit = await auditOf(region);
+      torn ||= audit.differences.some((d) => d.kind === 'unpaired_transfer');
       for (const d of audit.differences) if (d.transferId !== undefined) named.add(d.transferId);
-      for (const c of audit.currencies) expect(c.total).toBe(0n);
+      // A transaction region 1 committed as it failed may have replicated in part (a global table
+      // replicates item by item): then a currency is off, and the audit must name the transfer.
+      for (const c of audit.currencies) {
+        if (c.total !== 0n) {
+          expect(audit.differences.some((d) => d.transferId !== undefined && d.currency === c.currency)).toBe(
+            true,
+          );
+        }
+      }
     }
-    // Every accepted transfer is final, or named by the audit (a write of region 1 that never replicated).
-    for (const id of accepted) expect(FINAL.includes(final.get(id)?.status ?? '') || named.has(id), id).toBe(true);
+    for (const id of accepted) expect(FINAL.includes(final.get(id)?.status ?? ''), id).toBe(true);
+    for (const id of voided) expect(named.has(id), `${id} is void but the audit does not name it`).toBe(true);
     expect((await accountIn(R1, 'f-bank')).homeRegion).toBe(R1);
     const r1 = await balancesIn(R1, ['f-bank', 'f-a', 'f-b']);
     expect(await balancesIn(R2, ['f-bank', 'f-a', 'f-b'])).toEqual(r1);
-    const posted = [...final.values()].filter((t) => t.status === 'POSTED' && !named.has(t.id)).length;
-    expect(BigInt(r1['f-bank'] ?? '0')).toBe(-7n * BigInt(posted));
+    // Exactly once: every POSTED transfer that is not void is in the balance once, and nothing else.
+    const counted = [...final.values()].filter((t) => t.status === 'POSTED' && !voided.has(t.id)).length;
+    if (!torn) expect(BigInt(r1['f-bank'] ?? '0')).toBe(-7n * BigInt(counted));
   }, 240_000);
 });

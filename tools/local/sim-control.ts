@@ -33,14 +33,18 @@ export function controlUrl(server: Server): string {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function route(stack: TwoRegionStack, req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+async function route(
+  stack: TwoRegionStack,
+  req: IncomingMessage,
+): Promise<{ status: number; body: unknown }> {
   const path = new URL(req.url ?? '/', 'http://control').pathname;
   const method = req.method ?? 'GET';
   if (method === 'GET' && path === '/status') return { status: 200, body: statusOf(stack) };
   if (method !== 'POST') return { status: 405, body: { error: 'use GET /status or POST' } };
   const region = /^\/regions\/([a-z0-9-]+)\/(outage|restore)$/.exec(path);
   if (region?.[1] !== undefined && region[2] !== undefined) {
-    if (!stack.regions.includes(region[1])) return { status: 404, body: { error: `unknown region ${region[1]}` } };
+    if (!stack.regions.includes(region[1]))
+      return { status: 404, body: { error: `unknown region ${region[1]}` } };
     if (region[2] === 'outage') await stack.outage(region[1]);
     else await stack.restore(region[1]);
     return { status: 200, body: statusOf(stack) };

@@ -2,12 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LocalStackError } from './errors.js';
 import { CONTROL_PORT_DEFAULT, controlUrl, startControlServer } from './sim-control.js';
-import {
-  API_PORT_DEFAULT,
-  type LocalStackOptions,
-  SHARDS_DEFAULT,
-  startLocalStack,
-} from './stack.js';
+import { API_PORT_DEFAULT, type LocalStackOptions, SHARDS_DEFAULT, startLocalStack } from './stack.js';
 import { REGION_NAMES, REPLICATION_LAG_MS_DEFAULT, startTwoRegions } from './two-regions.js';
 
 /** Preferred emulator ports: DynamoDB Local's customary 8000, kinesis-mock's plain-HTTP 4568. */
@@ -141,6 +136,9 @@ function stopOnSignals(stack: { stop(): Promise<void> }): void {
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 }
+
+// The SDK's Node 20 notice is not actionable for a local tool (Lambda runs the newest Node).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 async function main(): Promise<void> {
   let cli: Cli;

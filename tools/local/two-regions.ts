@@ -1,7 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { buildIngestApp } from '../../functions/ingest-api/app.js';
+import { quietLog } from '../../functions/ingest-api/logging.js';
 import { buildConsumerHandler } from '../../functions/ledger-consumer/consumer.js';
 import { buildReconciler } from '../../functions/reconciler/reconciler.js';
 import { type AwsClients, createClients } from '../../shared/adapters/clients.js';
@@ -55,6 +57,8 @@ export interface TwoRegionOptions {
   readonly reconcileIntervalMs?: number | undefined;
   readonly reconcileGraceMs?: number | undefined;
   readonly log?: ((line: string) => void) | undefined;
+  /** The functions' own JSON log lines (access log, consumer warnings). Default true. */
+  readonly serviceLogs?: boolean | undefined;
 }
 
 /** One simulated region: its API, consumer and reconciler, and what stops them. */
@@ -163,7 +167,9 @@ export async function startTwoRegions(opts: TwoRegionOptions = {}): Promise<TwoR
         ensureTable(clients.dynamodb, config.tableName),
         ensureStream(clients.kinesis, config.streamName, SHARDS_PER_REGION),
       ]);
-      log(`${region}: table ${config.tableName} ${table.created ? 'created' : 'found'}, stream ${stream.created ? 'created' : 'found'}`);
+      log(
+        `${region}: table ${config.tableName} ${table.created ? 'created' : 'found'}, stream ${stream.created ? 'created' : 'found'}`,
+      );
       runtimes.set(region, {
         name: region,
         config,
@@ -196,13 +202,17 @@ export async function startTwoRegions(opts: TwoRegionOptions = {}): Promise<TwoR
   }
   const runtimeOf = (region: string): RegionRuntime => {
     const r = runtimes.get(region);
-    if (r === undefined) throw new LocalStackError(`unknown region ${region} (regions: ${REGION_NAMES.join(', ')})`);
+    if (r === undefined)
+      throw new LocalStackError(`unknown region ${region} (regions: ${REGION_NAMES.join(', ')})`);
     return r;
   };
   const repl = replicator;
   const failovers = new FailoverService({
     admins: new Map<string, RegionAdmin>(
-      [...runtimes.values()].map((r) => [r.name, new DynamoRegionAdmin(r.clients.dynamodb, r.config.tableName, r.name)]),
+      [...runtimes.values()].map((r) => [
+        r.name,
+        new DynamoRegionAdmin(r.clients.dynamodb, r.config.tableName, r.name),
+      ]),
     ),
     log,
   });
@@ -270,18 +280,33 @@ async function startRegion(
 ): Promise<void> {
   const from = runtime.name;
   const requestHandlerFor = (to: string) =>
-    gatedRequestHandler(network, from, to, new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 10_000 }));
+    gatedRequestHandler(
+      network,
+      from,
+      to,
+      new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 10_000 }),
+    );
   const say = (line: string) => log(`${from}: ${line}`);
-  const server = await listen(buildIngestApp(runtime.config, { requestHandlerFor }).fetch, runtime.port);
+  const quiet = opts.serviceLogs === false;
+  const server = await listen(
+    buildIngestApp(runtime.config, { requestHandlerFor, ...(quiet ? { log: quietLog } : {}) }).fetch,
+    runtime.port,
+  );
   runtime.server = server;
   runtime.port = (server.address() as AddressInfo).port;
   runtime.apiUrl = `http://localhost:${runtime.port}`;
   runtime.reconciler = startReconcileLoop(
-    buildReconciler(runtime.config, { graceMs: opts.reconcileGraceMs ?? RECONCILE_GRACE_MS_LOCAL, requestHandlerFor }),
+    buildReconciler(runtime.config, {
+      graceMs: opts.reconcileGraceMs ?? RECONCILE_GRACE_MS_LOCAL,
+      requestHandlerFor,
+    }),
     opts.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS_DEFAULT,
     say,
   );
-  const handler = buildConsumerHandler(runtime.config, { requestHandlerFor });
+  const handler = buildConsumerHandler(runtime.config, {
+    requestHandlerFor,
+    ...(quiet ? { logger: new Logger({ serviceName: 'ledger-consumer', logLevel: 'SILENT' }) } : {}),
+  });
   // The consumer runs only while the region is not fenced (a failover moved its accounts away).
   let busy = false;
   const watch = async (): Promise<void> => {

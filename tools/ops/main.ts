@@ -26,6 +26,9 @@ const SimStatus = z.object({
   regions: z.array(z.object({ region: z.string(), tableName: z.string() })),
 });
 
+// The SDK's Node 20 notice is not actionable for a local tool (Lambda runs the newest Node).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     args: process.argv.slice(2),
@@ -64,9 +67,7 @@ async function main(): Promise<number> {
     case 'failback': {
       const { from, to } = values;
       if (from === undefined || to === undefined) return usage(`${command} needs --from and --to`);
-      const admins = values.aws
-        ? awsAdmins([from, to], values.table, to)
-        : await simulationAdmins(control, command === 'failover' ? to : from);
+      const admins = values.aws ? awsAdmins([from, to], values.table) : await simulationAdmins(control);
       const service = new FailoverService({ admins, log: (line) => console.log(line) });
       const waitMs = values.wait === undefined ? undefined : Number(values.wait) * 1000;
       const report =
@@ -104,8 +105,8 @@ async function simulation(control: string, method: 'GET' | 'POST', path: string)
   return body;
 }
 
-/** The simulation's tables through the emulator, as the operator acting for `writer`. */
-async function simulationAdmins(control: string, writer: string): Promise<Map<string, RegionAdmin>> {
+/** The simulation's tables through the emulator. */
+async function simulationAdmins(control: string): Promise<Map<string, RegionAdmin>> {
   const status = SimStatus.parse(await simulation(control, 'GET', '/status'));
   return new Map(
     status.regions.map((r) => {
@@ -114,18 +115,22 @@ async function simulationAdmins(control: string, writer: string): Promise<Map<st
         dynamodbEndpoint: status.dynamodbEndpoint,
         kinesisEndpoint: undefined,
       });
-      return [r.region, new DynamoRegionAdmin(dynamodb, r.tableName, r.region, writer)];
+      return [r.region, new DynamoRegionAdmin(dynamodb, r.tableName, r.region)];
     }),
   );
 }
 
 /** The global table's replicas in each region (the operator role's credentials). */
-function awsAdmins(regions: readonly string[], table: string | undefined, writer: string): Map<string, RegionAdmin> {
+function awsAdmins(regions: readonly string[], table: string | undefined): Map<string, RegionAdmin> {
   if (table === undefined) throw new Error('--aws needs --table <global table name>');
   return new Map(
     regions.map((region) => {
-      const { dynamodb } = createClients({ awsRegion: region, dynamodbEndpoint: undefined, kinesisEndpoint: undefined });
-      return [region, new DynamoRegionAdmin(dynamodb, table, region, writer)];
+      const { dynamodb } = createClients({
+        awsRegion: region,
+        dynamodbEndpoint: undefined,
+        kinesisEndpoint: undefined,
+      });
+      return [region, new DynamoRegionAdmin(dynamodb, table, region)];
     }),
   );
 }
