@@ -13,12 +13,7 @@ import { BODY_BYTES_MAX, jsonBody } from '../middleware.js';
 import { preferredWaitSeconds } from '../prefer.js';
 import { IdParams, TransferBody, TransferHeaders, TransferView } from '../schemas.js';
 import { transferRequestOf, transferView } from '../views.js';
-import {
-  errorResponses,
-  jsonRequest,
-  jsonResponse,
-  waitableResponse,
-} from './responses.js';
+import { errorResponses, jsonRequest, jsonResponse, waitableResponse } from './responses.js';
 import { AUTHENTICATED } from './security.js';
 import { answerAfterWait } from './wait.js';
 
