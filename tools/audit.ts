@@ -27,9 +27,13 @@ Audits the whole ledger while traffic flows and exits non-zero on any difference
   1. ${CHECK_TITLES[1]};
   2. ${CHECK_TITLES[2]};
   3. ${CHECK_TITLES[3]} (HELD transfers debiting the account);
-  4. ${CHECK_TITLES[4]}.
+  4. ${CHECK_TITLES[4]};
+  5. ${CHECK_TITLES[5]} (such a write is void: it
+     never counted; each is named, to be re-submitted or resolved).
 Each account is read as one consistent snapshot; a transfer seen half-applied (moving between two
-reads) is re-read with consistent reads before it counts as a difference.
+reads) is re-read with consistent reads before it counts as a difference. Clearing accounts are
+ordinary accounts; a transfer across home regions is checked step by step (debit, credit leg, result),
+and a DEBITED one whose credit is still on its way is in flight, not a difference.
 
 Where (a flag, else the environment, else the local stack of \`npm start\`):
   --table <name>        table (LEDGER_TABLE_NAME; default ${LOCAL_DEFAULTS.tableName})
@@ -156,14 +160,17 @@ function formatReport(report: AuditReport, target: string): string {
   const lines = [
     `Ledger audit of ${target}${report.homeRegion === null ? '' : `, accounts homed in ${report.homeRegion}`}`,
     `  read       ${c.itemsRead} items (scan ${seconds(report.timingsMs.scan)}, accounts ${seconds(report.timingsMs.accounts)}, re-check ${seconds(report.timingsMs.recheck)})`,
-    `  accounts   ${c.accounts} (${c.pages} journal pages, ${c.lines} lines; ${c.accountRereads} re-read, ${c.pagesBeyondSnapshot} pages newer than their snapshot${c.accountsElsewhere > 0 ? `; ${c.accountsElsewhere} homed elsewhere, skipped` : ''})`,
+    `  accounts   ${c.accounts} (${c.pages} journal pages, ${c.lines} lines; ${c.accountRereads} re-read, ${c.pagesBeyondSnapshot} pages newer than their snapshot${c.voidPages > 0 ? `, ${c.voidPages} void` : ''}${c.accountsElsewhere > 0 ? `; ${c.accountsElsewhere} homed elsewhere, skipped` : ''})`,
     `  transfers  ${c.transfers}${statuses === '' ? '' : ` (${statuses})`}`,
     `  in flight  ${report.inFlight.suspects} transfer(s) disagreed as first read; ${report.inFlight.settled} settled after ${report.inFlight.rounds} re-check round(s)` +
       named(report.inFlight.settledTransferIds, report.inFlight.settled),
     '  currencies',
     ...report.currencies.map(
       (t) =>
-        `    ${t.currency}  ${t.accounts} accounts, total ${t.total}${t.inFlight === 0n ? '' : ` (as read ${t.readTotal}, in flight ${t.inFlight})`}`,
+        `    ${t.currency}  ${t.accounts} accounts, total ${t.total}${t.inFlight === 0n ? '' : ` (as read ${t.readTotal}, in flight ${t.inFlight})`}` +
+        (t.clearing === undefined
+          ? ''
+          : `; ${t.clearing.accounts} clearing accounts net ${t.clearing.net} (in flight across regions)`),
     ),
     '  checks',
     ...report.checks.map(

@@ -4,7 +4,7 @@ import {
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { AuditTransfer, ReadBudget } from '../domain/audit.js';
+import type { AuditCreditLeg, AuditTransfer, ReadBudget } from '../domain/audit.js';
 import { TransientLedgerError } from '../domain/errors.js';
 import { TransferStatus } from '../domain/ledger.js';
 import { parseStoredMinorUnits } from '../domain/money.js';
@@ -13,6 +13,7 @@ import {
   accountFromItem,
   CorruptItemError,
   type Item,
+  legKey,
   pageFromItem,
   pageSortKey,
   S,
@@ -20,10 +21,14 @@ import {
 } from './dynamo-codec.js';
 
 const BATCH_GET_KEYS_MAX = 100;
+/** Each transfer read is two keys: the transfer item and its credit leg's (absent unless cross-region). */
+const TRANSFERS_PER_BATCH_MAX = BATCH_GET_KEYS_MAX / 2;
 /** Rounds of BatchGetItem for unprocessed keys before giving up (throttling). */
 const READ_ROUNDS_MAX = 5;
 const ACCOUNT_PREFIX = 'ACCT#';
 const TRANSFER_PREFIX = 'XFER#';
+const TRANSFER_SK = 'XFER';
+const LEG_SK = 'LEG#CREDIT';
 
 /**
  * The attributes the audit needs of an item found by the Scan. Journal pages come back as keys
@@ -42,14 +47,29 @@ const SCAN_NAMES = {
   '#currency': 'currency',
   '#hold': 'holdTimeoutSeconds',
   '#home': 'homeRegion',
+  '#creditRegion': 'creditRegion',
+  '#clearing': 'clearingAccountId',
+  '#appliedEpoch': 'appliedEpoch',
+  '#appliedVersion': 'appliedVersion',
+  '#transferId': 'transferId',
+  '#outcome': 'outcome',
+  '#region': 'region',
 } as const;
 const SCAN_PROJECTION = Object.keys(SCAN_NAMES).join(', ');
 const TRANSFER_STATUSES = new Set<string>(Object.values(TransferStatus));
 
+/** What a scan gathers: account partitions (with their home when the account item was seen), transfers, legs. */
+interface Collected {
+  readonly accounts: Map<string, string | undefined>;
+  readonly transfers: AuditTransfer[];
+  readonly legs: Map<string, AuditCreditLeg>;
+}
+
 /**
  * Read-only access to the whole ledger table for the audit: a parallel Scan that finds every account
- * and transfer, a consistent Query per account partition, and consistent reads of transfers. Every
- * request is counted against the run's ReadBudget, which bounds every loop here.
+ * and transfer (with its credit leg, same partition), a consistent Query per account partition, and
+ * consistent reads of transfers. Every request is counted against the run's ReadBudget, which bounds
+ * every loop here.
  */
 export class DynamoLedgerScanner implements LedgerScanner {
   constructor(
@@ -62,22 +82,21 @@ export class DynamoLedgerScanner implements LedgerScanner {
    * makes a transfer a suspect, and suspects are re-read consistently before anything is reported.
    */
   async scan(options: { segments: number; pageSize: number; budget: ReadBudget }): Promise<ScanResult> {
-    const result: { accounts: Map<string, string | undefined>; transfers: AuditTransfer[] } = {
-      accounts: new Map(),
-      transfers: [],
-    };
+    const result: Collected = { accounts: new Map(), transfers: [], legs: new Map() };
     const segments = Array.from({ length: options.segments }, (_, segment) => segment);
     await Promise.all(segments.map((segment) => this.scanSegment(segment, options, result)));
     return {
       accounts: [...result.accounts].map(([id, homeRegion]) => ({ id, homeRegion })),
-      transfers: result.transfers,
+      // A leg without its transfer item (not replicated yet) has nothing to be checked against: its
+      // lines, if any, show as lines of a transfer without an item.
+      transfers: result.transfers.map((t) => withLeg(t, result.legs.get(t.id))),
     };
   }
 
   private async scanSegment(
     segment: number,
     options: { segments: number; pageSize: number; budget: ReadBudget },
-    into: { accounts: Map<string, string | undefined>; transfers: AuditTransfer[] },
+    into: Collected,
   ): Promise<void> {
     let startKey: Item | undefined;
     do {
@@ -133,12 +152,18 @@ export class DynamoLedgerScanner implements LedgerScanner {
     } while (startKey !== undefined);
   }
 
-  /** Strongly consistent reads of transfers, 100 keys a request, re-asking for unprocessed keys (bounded). */
+  /**
+   * Strongly consistent reads of transfers with their credit legs, 100 keys a request, re-asking for
+   * unprocessed keys (bounded).
+   */
   async getTransfers(ids: readonly string[], budget: ReadBudget): Promise<Map<string, AuditTransfer>> {
     const found = new Map<string, AuditTransfer>();
+    const legs = new Map<string, AuditCreditLeg>();
     const unique = [...new Set(ids)];
-    for (let i = 0; i < unique.length; i += BATCH_GET_KEYS_MAX) {
-      let pending: Item[] = unique.slice(i, i + BATCH_GET_KEYS_MAX).map(transferKey);
+    for (let i = 0; i < unique.length; i += TRANSFERS_PER_BATCH_MAX) {
+      let pending: Item[] = unique
+        .slice(i, i + TRANSFERS_PER_BATCH_MAX)
+        .flatMap((id) => [transferKey(id), legKey(id)]);
       for (let round = 0; pending.length > 0; round++) {
         if (round >= READ_ROUNDS_MAX)
           throw new TransientLedgerError('transfer reads throttled (unprocessed keys)');
@@ -158,52 +183,93 @@ export class DynamoLedgerScanner implements LedgerScanner {
         const items = out.Responses?.[this.tableName] ?? [];
         budget.spend(items.length);
         for (const item of items) {
-          const t = auditTransferFromItem(item);
-          found.set(t.id, t);
+          if (item.sk?.S === LEG_SK) {
+            const { transferId, leg } = auditLegFromItem(item);
+            legs.set(transferId, leg);
+          } else {
+            const t = auditTransferFromItem(item);
+            found.set(t.id, t);
+          }
         }
         pending = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       }
     }
+    for (const [id, t] of found) found.set(id, withLeg(t, legs.get(id)));
     return found;
   }
 }
 
-function collect(
-  item: Item,
-  into: { accounts: Map<string, string | undefined>; transfers: AuditTransfer[] },
-): void {
+function withLeg(t: AuditTransfer, leg: AuditCreditLeg | undefined): AuditTransfer {
+  return leg === undefined ? t : { ...t, leg };
+}
+
+function collect(item: Item, into: Collected): void {
   const pk = item.pk?.S ?? '';
   if (pk.startsWith(ACCOUNT_PREFIX)) {
     const id = pk.slice(ACCOUNT_PREFIX.length);
     // A partition seen only through its pages still gets audited (journal without account).
     if (item.sk?.S === 'ACCT') into.accounts.set(id, item.homeRegion?.S);
     else if (!into.accounts.has(id)) into.accounts.set(id, undefined);
-  } else if (pk.startsWith(TRANSFER_PREFIX) && item.sk?.S === 'XFER') {
+  } else if (pk.startsWith(TRANSFER_PREFIX) && item.sk?.S === TRANSFER_SK) {
     into.transfers.push(auditTransferFromItem(item));
+  } else if (pk.startsWith(TRANSFER_PREFIX) && item.sk?.S === LEG_SK) {
+    const { transferId, leg } = auditLegFromItem(item);
+    into.legs.set(transferId, leg);
   }
+}
+
+const text = (item: Item, name: string): string => {
+  const v = item[name]?.S;
+  if (v === undefined) throw new CorruptItemError(`item ${item.pk?.S ?? '?'} has no string ${name}`);
+  return v;
+};
+
+const money = (item: Item, name: string): bigint => {
+  const v = item[name]?.N;
+  if (v === undefined) throw new CorruptItemError(`item ${item.pk?.S ?? '?'} has no number ${name}`);
+  return parseStoredMinorUnits(v);
+};
+
+/** The recovery point a record carries, when it has one. */
+function appliedStampOf(item: Item): { appliedEpoch?: bigint; appliedVersion?: bigint } {
+  const epoch = item.appliedEpoch?.N;
+  const version = item.appliedVersion?.N;
+  return {
+    ...(epoch === undefined ? {} : { appliedEpoch: parseStoredMinorUnits(epoch) }),
+    ...(version === undefined ? {} : { appliedVersion: parseStoredMinorUnits(version) }),
+  };
+}
+
+/** The audit's view of a credit leg item (the projected attributes). Throws CorruptItemError. */
+export function auditLegFromItem(item: Item): { transferId: string; leg: AuditCreditLeg } {
+  const outcome = text(item, 'outcome');
+  if (outcome !== 'applied' && outcome !== 'failed')
+    throw new CorruptItemError(`credit leg ${text(item, 'transferId')} has outcome ${outcome}`);
+  return {
+    transferId: text(item, 'transferId'),
+    leg: { outcome, region: text(item, 'region'), amount: money(item, 'amount'), ...appliedStampOf(item) },
+  };
 }
 
 /** The audit's view of a transfer item (the projected attributes). Throws CorruptItemError. */
 export function auditTransferFromItem(item: Item): AuditTransfer {
-  const text = (name: string): string => {
-    const v = item[name]?.S;
-    if (v === undefined) throw new CorruptItemError(`item ${item.pk?.S ?? '?'} has no string ${name}`);
-    return v;
-  };
-  const status = text('status');
+  const status = text(item, 'status');
   if (!TRANSFER_STATUSES.has(status))
-    throw new CorruptItemError(`transfer ${text('id')} has status ${status}`);
-  const amount = item.amount?.N;
-  if (amount === undefined) throw new CorruptItemError(`item ${item.pk?.S ?? '?'} has no number amount`);
+    throw new CorruptItemError(`transfer ${text(item, 'id')} has status ${status}`);
   const captured = item.capturedAmount?.N;
+  const creditRegion = item.creditRegion?.S;
+  const clearing = item.clearingAccountId?.S;
   return {
-    id: text('id'),
+    id: text(item, 'id'),
     status: status as TransferStatus,
-    debitAccountId: text('debitAccountId'),
-    creditAccountId: text('creditAccountId'),
-    amount: parseStoredMinorUnits(amount),
-    currency: text('currency'),
+    debitAccountId: text(item, 'debitAccountId'),
+    creditAccountId: text(item, 'creditAccountId'),
+    amount: money(item, 'amount'),
+    currency: text(item, 'currency'),
     isHold: item.holdTimeoutSeconds?.N !== undefined,
     ...(captured === undefined ? {} : { capturedAmount: parseStoredMinorUnits(captured) }),
+    ...(creditRegion === undefined ? {} : { creditRegion }),
+    ...(clearing === undefined ? {} : { clearingAccountId: clearing }),
+    ...appliedStampOf(item),
   };
 }

@@ -9,6 +9,7 @@ export interface ScannedAccount {
 
 export interface ScanResult {
   readonly accounts: readonly ScannedAccount[];
+  /** Every transfer item, with its credit leg (same partition) when the scan saw one. */
   readonly transfers: readonly AuditTransfer[];
 }
 
@@ -32,6 +33,6 @@ export interface LedgerScanner {
     accountId: string,
     options: { readonly pageSize: number; readonly budget: ReadBudget; readonly afterVersion?: bigint },
   ): AsyncIterable<PartitionItem>;
-  /** Strongly consistent reads of these transfers; absent ids are missing from the map. */
+  /** Strongly consistent reads of these transfers with their credit legs; absent ids are missing from the map. */
   getTransfers(ids: readonly string[], budget: ReadBudget): Promise<Map<string, AuditTransfer>>;
 }

@@ -1,5 +1,8 @@
 import {
   type AccountAudit,
+  AUDIT_CHECKS,
+  type AuditCheck,
+  type AuditedAccount,
   type AuditLine,
   type AuditTransfer,
   auditLedger,
@@ -8,11 +11,13 @@ import {
   type CurrencyTotal,
   checkTransfer,
   type Difference,
+  expectedLinesOf,
   JournalReplay,
   type LedgerFindings,
   ReadBudget,
   settleAudit,
   type TransferFinding,
+  voidedStamp,
 } from '../domain/audit.js';
 import type { TransferStatus } from '../domain/ledger.js';
 import type { LedgerScanner } from '../ports/ledger-scanner.js';
@@ -71,6 +76,8 @@ export interface AuditReport {
     readonly lines: number;
     /** Pages newer than their account item when read: after the snapshot. */
     readonly pagesBeyondSnapshot: number;
+    /** Pages a fenced region wrote after the failover point: never counted, each named (check 5). */
+    readonly voidPages: number;
     readonly transfers: number;
     readonly transfersByStatus: Readonly<Partial<Record<TransferStatus, number>>>;
   };
@@ -84,7 +91,7 @@ export interface AuditReport {
     readonly settledTransferIds: readonly string[];
   };
   readonly differences: readonly Difference[];
-  readonly checks: readonly { readonly check: 1 | 2 | 3 | 4; readonly differences: number }[];
+  readonly checks: readonly { readonly check: AuditCheck; readonly differences: number }[];
   readonly timingsMs: {
     readonly scan: number;
     readonly accounts: number;
@@ -97,6 +104,18 @@ interface Recheck {
   readonly settled: Set<string>;
   readonly still: Map<string, TransferFinding>;
   readonly rounds: number;
+}
+
+/** What the re-check knows of each account it reads again. */
+interface RecheckReads {
+  /** The account version read up to (the snapshot's, then the latest page's). */
+  readonly seen: Map<string, bigint>;
+  /** The account items read, to tell void pages (a fenced region's) from new ones. */
+  readonly known: Map<string, AuditedAccount>;
+  /** New lines by transfer id. */
+  readonly later: Map<string, AuditLine[]>;
+  /** Accounts homed in another region; shared with the findings' scope, which it extends. */
+  readonly elsewhere: Set<string>;
 }
 
 /**
@@ -132,6 +151,12 @@ export class AuditService {
     const candidates = scanned.accounts.filter(
       (a) => home === undefined || a.homeRegion === undefined || a.homeRegion === home,
     );
+    // Accounts another region writes: a home-scoped audit does not expect lines on them.
+    const elsewhere = new Set(
+      scanned.accounts
+        .filter((a) => home !== undefined && a.homeRegion !== undefined && a.homeRegion !== home)
+        .map((a) => a.id),
+    );
     const scanMs = clock.lap();
     this.progress(
       `found ${scanned.accounts.length} accounts, ${scanned.transfers.length} transfers; reading ${candidates.length} accounts`,
@@ -140,15 +165,25 @@ export class AuditService {
       this.readAccount(a.id, budget),
     );
     const audits = reads.flatMap((r) => (r.audit === undefined ? [] : [r.audit]));
+    for (const r of reads) if (r.elsewhere) elsewhere.add(r.id);
     const inScope = new Set(audits.map((a) => a.accountId));
+    // A transfer concerns this region's audit if one of its accounts is homed here, or if it left a
+    // line here (a clearing account that outlived a re-homing of the transfer's accounts).
+    const withLines = new Set(audits.flatMap((a) => a.lines.map((l) => l.transferId)));
     const transfers = new Map(
       scanned.transfers
-        .filter((t) => home === undefined || inScope.has(t.debitAccountId) || inScope.has(t.creditAccountId))
+        .filter(
+          (t) =>
+            home === undefined ||
+            inScope.has(t.debitAccountId) ||
+            inScope.has(t.creditAccountId) ||
+            withLines.has(t.id),
+        )
         .map((t) => [t.id, t]),
     );
-    const findings = auditLedger(audits, transfers);
+    const findings = auditLedger(audits, transfers, elsewhere);
     const accountsMs = clock.lap();
-    const recheck = await this.recheck(findings, audits, budget);
+    const recheck = await this.recheck(findings, audits, elsewhere, budget);
     const result = settleAudit(findings, recheck.settled, recheck.still);
     const timingsMs = { scan: scanMs, accounts: accountsMs, recheck: clock.lap(), total: clock.total() };
     return {
@@ -163,6 +198,7 @@ export class AuditService {
         pages: audits.reduce((n, a) => n + a.pages, 0),
         lines: audits.reduce((n, a) => n + a.lines.length, 0),
         pagesBeyondSnapshot: audits.reduce((n, a) => n + a.pagesBeyondSnapshot, 0),
+        voidPages: audits.reduce((n, a) => n + a.voidPages, 0),
         transfers: transfers.size,
         transfersByStatus: countByStatus(transfers.values()),
       },
@@ -174,7 +210,7 @@ export class AuditService {
         settledTransferIds: [...recheck.settled].sort().slice(0, IN_FLIGHT_NAMED_MAX),
       },
       differences: result.differences,
-      checks: ([1, 2, 3, 4] as const).map((check) => ({
+      checks: AUDIT_CHECKS.map((check) => ({
         check,
         differences: result.differences.filter((d) => CHECK_OF[d.kind] === check).length,
       })),
@@ -184,26 +220,29 @@ export class AuditService {
 
   /**
    * One account's snapshot; read again (bounded) while it disagrees with itself, which a read racing
-   * a write can cause. Undefined for an account homed in another region.
+   * a write can cause. Undefined for an account homed in another region (`elsewhere`) or empty.
    */
   private async readAccount(
     id: string,
     budget: ReadBudget,
-  ): Promise<{ audit: AccountAudit | undefined; reads: number }> {
+  ): Promise<{ id: string; audit: AccountAudit | undefined; reads: number; elsewhere: boolean }> {
     for (let attempt = 1; ; attempt++) {
-      const audit = await this.snapshot(id, budget);
+      const { audit, elsewhere } = await this.snapshot(id, budget);
       const selfContradicting = audit?.differences.some((d) => CHECK_OF[d.kind] === 2) ?? false;
-      if (!selfContradicting || attempt >= ACCOUNT_READ_ATTEMPTS_MAX) return { audit, reads: attempt };
+      if (!selfContradicting || attempt >= ACCOUNT_READ_ATTEMPTS_MAX)
+        return { id, audit, reads: attempt, elsewhere };
       await sleep(BACKOFF_MS * attempt);
     }
   }
 
-  private async snapshot(id: string, budget: ReadBudget): Promise<AccountAudit | undefined> {
+  private async snapshot(
+    id: string,
+    budget: ReadBudget,
+  ): Promise<{ audit: AccountAudit | undefined; elsewhere: boolean }> {
     let replay: JournalReplay | undefined;
     for await (const item of this.scanner.readPartition(id, { pageSize: this.options.pageSize, budget })) {
       if (item.kind === 'account') {
-        const home = this.options.homeRegion;
-        if (home !== undefined && item.account.homeRegion !== home) return undefined;
+        if (this.isElsewhere(item.account)) return { audit: undefined, elsewhere: true };
         replay = new JournalReplay(id, item.account);
       } else {
         replay ??= new JournalReplay(id, undefined);
@@ -211,7 +250,14 @@ export class AuditService {
       }
     }
     const audit = replay?.finish();
-    return audit === undefined || (audit.account === undefined && audit.pages === 0) ? undefined : audit;
+    const empty =
+      audit === undefined || (audit.account === undefined && audit.pages === 0 && audit.voidPages === 0);
+    return { audit: empty ? undefined : audit, elsewhere: false };
+  }
+
+  private isElsewhere(account: Pick<AuditedAccount, 'homeRegion'>): boolean {
+    const home = this.options.homeRegion;
+    return home !== undefined && account.homeRegion !== home;
   }
 
   /**
@@ -222,11 +268,17 @@ export class AuditService {
   private async recheck(
     findings: LedgerFindings,
     audits: readonly AccountAudit[],
+    elsewhere: Set<string>,
     budget: ReadBudget,
   ): Promise<Recheck> {
     const pending = new Map(findings.transferFindings);
-    const seen = new Map(audits.map((a) => [a.accountId, a.version]));
-    const later = new Map<string, AuditLine[]>();
+    const reads: RecheckReads = {
+      seen: new Map(audits.map((a) => [a.accountId, a.version])),
+      known: new Map(audits.flatMap((a) => (a.account === undefined ? [] : [[a.accountId, a.account]]))),
+      later: new Map(),
+      elsewhere,
+    };
+    const covers = findings.scope.covers ?? (() => true);
     const settled = new Set<string>();
     let rounds = 0;
     while (pending.size > 0 && rounds < RECHECK_ROUNDS_MAX) {
@@ -234,13 +286,11 @@ export class AuditService {
       if (rounds > 1) await sleep(BACKOFF_MS * (rounds - 1));
       this.progress(`re-checking ${pending.size} transfer(s), round ${rounds} of ${RECHECK_ROUNDS_MAX}`);
       const fresh = await this.scanner.getTransfers([...pending.keys()], budget);
-      const accounts = accountsToReread(pending, fresh);
-      await mapBounded(accounts, this.options.concurrency, (id) =>
-        this.readNewLines(id, seen, later, budget),
-      );
+      const accounts = accountsToReread(pending, fresh).filter(covers);
+      await mapBounded(accounts, this.options.concurrency, (id) => this.readNewLines(id, reads, budget));
       for (const id of [...pending.keys()]) {
-        const lines = [...(findings.linesByTransfer.get(id) ?? []), ...(later.get(id) ?? [])];
-        const finding = checkTransfer(id, fresh.get(id), lines);
+        const lines = [...(findings.linesByTransfer.get(id) ?? []), ...(reads.later.get(id) ?? [])];
+        const finding = checkTransfer(id, fresh.get(id), lines, findings.scope);
         if (finding === undefined) {
           settled.add(id);
           pending.delete(id);
@@ -250,29 +300,37 @@ export class AuditService {
     return { settled, still: pending, rounds };
   }
 
-  /** The lines an account gained after the version already read; moves that version on. */
-  private async readNewLines(
-    accountId: string,
-    seen: Map<string, bigint>,
-    later: Map<string, AuditLine[]>,
-    budget: ReadBudget,
-  ): Promise<void> {
-    const after = seen.get(accountId) ?? 0n;
-    let last = after;
+  /**
+   * The lines an account gained after the version already read; moves that version on. An account
+   * never read before is read whole, item first (it may be homed elsewhere). Void pages (a fenced
+   * region's, by the account as read) never counted: skipped, the next run names them.
+   */
+  private async readNewLines(accountId: string, reads: RecheckReads, budget: ReadBudget): Promise<void> {
+    if (reads.elsewhere.has(accountId)) return;
+    const after = reads.seen.get(accountId);
+    let last = after ?? 0n;
     for await (const item of this.scanner.readPartition(accountId, {
       pageSize: this.options.pageSize,
       budget,
-      afterVersion: after,
+      ...(after === undefined ? {} : { afterVersion: after }),
     })) {
-      if (item.kind !== 'page') continue;
+      if (item.kind === 'account') {
+        if (this.isElsewhere(item.account)) {
+          reads.elsewhere.add(accountId);
+          return;
+        }
+        if (!reads.known.has(accountId)) reads.known.set(accountId, item.account);
+        continue;
+      }
       last = item.page.version > last ? item.page.version : last;
+      if (voidedStamp(reads.known.get(accountId), item.page.epoch, item.page.version) !== undefined) continue;
       for (const line of item.page.lines) {
-        const list = later.get(line.transferId) ?? [];
+        const list = reads.later.get(line.transferId) ?? [];
         list.push(auditLineOf(accountId, item.page, line));
-        later.set(line.transferId, list);
+        reads.later.set(line.transferId, list);
       }
     }
-    seen.set(accountId, last);
+    reads.seen.set(accountId, last);
   }
 
   private progress(line: string): void {
@@ -291,6 +349,7 @@ function accountsToReread(
     if (t !== undefined) {
       accounts.add(t.debitAccountId);
       accounts.add(t.creditAccountId);
+      for (const line of expectedLinesOf(t)) accounts.add(line.accountId);
     }
   }
   return [...accounts];

@@ -4,8 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditHandler } from '../../functions/auditor/auditor.js';
+import { type Item, pageItem, transferItem } from '../../shared/adapters/dynamo-codec.js';
 import { DynamoLedgerScanner } from '../../shared/adapters/dynamo-ledger-scanner.js';
 import { DynamoLedgerStore } from '../../shared/adapters/dynamo-ledger-store.js';
+import { DynamoRegionAdmin } from '../../shared/adapters/dynamo-region-admin.js';
 import { DifferenceKind } from '../../shared/domain/audit.js';
 import {
   atomicGroupCommand,
@@ -17,10 +19,15 @@ import {
   transferCommand,
 } from '../../shared/domain/commands.js';
 import { accountFingerprint, type TransferRequest, transferFingerprint } from '../../shared/domain/ledger.js';
-import { expireRequestId } from '../../shared/domain/planner.js';
+import { expireRequestId, planBatch } from '../../shared/domain/planner.js';
 import type { LedgerScanner } from '../../shared/ports/ledger-scanner.js';
 import { AUDIT_DEFAULTS, AUDIT_METRICS, AuditService } from '../../shared/services/audit-service.js';
-import { LedgerService, type RecordOutcome } from '../../shared/services/ledger-service.js';
+import { FailoverService } from '../../shared/services/failover-service.js';
+import {
+  type CommandSender,
+  LedgerService,
+  type RecordOutcome,
+} from '../../shared/services/ledger-service.js';
 import { REGION_DEFAULT, TABLE_NAME_DEFAULT } from '../../tools/local/stack.js';
 import { createIsolatedLedger, type IsolatedLedger } from '../helpers/emulators.js';
 
@@ -392,26 +399,289 @@ describe('scheduled audit handler', () => {
   });
 });
 
-describe('npm run audit:ledger (tools/audit.ts)', () => {
-  const cli = (args: readonly string[], env: Record<string, string> = {}) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const clean = Object.fromEntries(
-        Object.entries(process.env).filter(
-          ([k]) => !/^(LEDGER_TABLE_NAME|AWS_ENDPOINT_URL.*|AWS_REGION)$/.test(k),
-        ),
-      );
-      execFile(
-        TSX,
-        ['tools/audit.ts', ...args],
-        { cwd: REPO_ROOT, env: { ...clean, ...env }, timeout: CLI_TIMEOUT_MS },
-        (error, stdout, stderr) =>
-          resolve({
-            code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1,
-            stdout,
-            stderr,
-          }),
-      );
+/** Runs tools/audit.ts as `npm run audit:ledger` does, with a clean environment plus `env`. */
+const cli = (args: readonly string[], env: Record<string, string> = {}) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const clean = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([k]) => !/^(LEDGER_TABLE_NAME|AWS_ENDPOINT_URL.*|AWS_REGION)$/.test(k),
+      ),
+    );
+    execFile(
+      TSX,
+      ['tools/audit.ts', ...args],
+      { cwd: REPO_ROOT, env: { ...clean, ...env }, timeout: CLI_TIMEOUT_MS },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1,
+          stdout,
+          stderr,
+        }),
+    );
+  });
+
+describe('ledger audit across two home regions (one table, the real LedgerService of each)', () => {
+  const EAST = 'us-east-2';
+  const WEST = 'us-west-2';
+  let table: IsolatedLedger;
+  let shared: DynamoLedgerStore;
+  const services = new Map<string, LedgerService>();
+  /** While paused, what the regions send each other waits here (in flight), else it is applied at once. */
+  let paused = false;
+  const held: { to: string; command: LedgerCommand }[] = [];
+
+  const other = (region: string) => (region === EAST ? WEST : EAST);
+  async function applyIn(region: string, commands: readonly LedgerCommand[]): Promise<RecordOutcome[]> {
+    const service = services.get(region);
+    if (service === undefined) throw new Error(`no region ${region}`);
+    const { outcomes, failedFrom } = await service.handleBatch(
+      commands.map((c) => ({
+        id: `rec-${recordSeq++}`,
+        partitionKey: partitionKeyOf(c),
+        data: encodeCommand(c),
+      })),
+    );
+    expect(failedFrom).toBeUndefined();
+    return outcomes.map((o) => {
+      if (o === undefined) throw new Error('record not applied');
+      return o;
     });
+  }
+  /** Each region sends credit legs and credit results to the other, as Kinesis would. */
+  const senderOf = (from: string): CommandSender => ({
+    send: async (commands) => {
+      if (paused) held.push(...commands.map((command) => ({ to: other(from), command })));
+      else await applyIn(other(from), commands);
+      return commands.map(() => ({ ok: true }));
+    },
+  });
+  async function release(count = held.length): Promise<void> {
+    for (const { to, command } of held.splice(0, count)) await applyIn(to, [command]);
+  }
+  async function accept(request: Omit<TransferRequest, 'currency'>): Promise<LedgerCommand> {
+    const full = { ...request, currency: 'USD' };
+    const fingerprint = transferFingerprint(full);
+    expect((await shared.recordAccepted(full, fingerprint, now().toISOString())).created).toBe(true);
+    return transferCommand(full, fingerprint, now().toISOString());
+  }
+  function openIn(region: string, id: string, overdraftLimit = 0n): LedgerCommand {
+    const spec = { id, currency: 'USD', overdraftLimit };
+    return openAccountCommand(spec, region, accountFingerprint(spec), now().toISOString());
+  }
+  const scannerOf = () => new DynamoLedgerScanner(table.clients.dynamodb, table.config.tableName);
+  const auditOf = (homeRegion?: string, scanner: LedgerScanner = scannerOf()) =>
+    new AuditService(scanner, { ...options, homeRegion }).run();
+  const statusesOf = async (homeRegion?: string) => (await auditOf(homeRegion)).counts.transfersByStatus;
+  const target = () => [
+    '--table',
+    table.config.tableName,
+    '--endpoint',
+    table.endpoints.dynamodbEndpoint,
+    '--region',
+    table.endpoints.region,
+  ];
+
+  beforeAll(async () => {
+    table = await createIsolatedLedger('audit-regions');
+    shared = new DynamoLedgerStore(table.clients.dynamodb, table.config.tableName, now);
+    for (const region of [EAST, WEST])
+      services.set(region, new LedgerService(shared, shared, region, now, { sender: senderOf(region) }));
+    await applyIn(EAST, [openIn(EAST, 'e-bank', 1_000_000n), openIn(EAST, 'e-alice')]);
+    await applyIn(WEST, [openIn(WEST, 'w-bob'), openIn(WEST, 'w-carol')]);
+    expect(
+      await applyIn(EAST, [
+        await accept({ id: 'r-fund', debitAccountId: 'e-bank', creditAccountId: 'e-alice', amount: 1_000n }),
+      ]),
+    ).toEqual([{ status: 'posted' }]);
+  });
+  afterAll(() => table?.cleanup());
+
+  it('passes after transfers posted, returned and captured across regions, in each region and as a whole', async () => {
+    expect(
+      await applyIn(EAST, [
+        await accept({ id: 'r-x1', debitAccountId: 'e-alice', creditAccountId: 'w-bob', amount: 100n }),
+      ]),
+    ).toEqual([{ status: 'debited' }]);
+    await applyIn(WEST, [
+      {
+        v: 1,
+        type: 'update_account',
+        accountId: 'w-carol',
+        requestId: 'freeze-carol',
+        requestedAt: now().toISOString(),
+        status: 'FROZEN',
+      },
+    ]);
+    await applyIn(EAST, [
+      await accept({ id: 'r-x2', debitAccountId: 'e-alice', creditAccountId: 'w-carol', amount: 30n }),
+    ]);
+    await applyIn(EAST, [
+      await accept({
+        id: 'r-h1',
+        debitAccountId: 'e-alice',
+        creditAccountId: 'w-bob',
+        amount: 50n,
+        holdTimeoutSeconds: 3_600,
+      }),
+    ]);
+    expect(await applyIn(EAST, [holdAction('capture', 'r-h1', 'e-alice', 20n)])).toEqual([
+      { status: 'captured' },
+    ]);
+    expect(await shared.getTransfer('r-x2')).toMatchObject({ status: 'RETURNED', reason: 'account_frozen' });
+    expect(await shared.getAccount('e-alice')).toMatchObject({ balance: 880n, heldAmount: 0n });
+    expect(await shared.getAccount('w-bob')).toMatchObject({ balance: 120n });
+
+    // Four accounts and two clearing accounts: us-east-2's took alice's debits, us-west-2's paid bob
+    // (carol's credit failed, so no clearing account of us-west-2 moved for it).
+    const whole = await auditOf();
+    expect(whole.differences).toEqual([]);
+    expect(whole.counts).toMatchObject({
+      accounts: 6,
+      voidPages: 0,
+      transfersByStatus: { POSTED: 3, RETURNED: 1 },
+    });
+    expect(whole.currencies).toEqual([
+      {
+        currency: 'USD',
+        accounts: 6,
+        readTotal: 0n,
+        inFlight: 0n,
+        total: 0n,
+        clearing: { accounts: 2, net: 0n },
+      },
+    ]);
+    // Each region audits the accounts it writes: its side of each transfer, its clearing accounts.
+    const east = await auditOf(EAST);
+    expect(east.differences).toEqual([]);
+    expect(east.counts).toMatchObject({ accounts: 3, accountsElsewhere: 3 });
+    expect(east.currencies[0]?.clearing).toEqual({ accounts: 1, net: 120n });
+    const west = await auditOf(WEST);
+    expect(west.differences).toEqual([]);
+    expect(west.currencies[0]?.clearing).toEqual({ accounts: 1, net: -120n });
+    const text = await cli([...target(), '--home-region', EAST]);
+    expect(text.stdout).toContain(
+      'USD  3 accounts, total 0; 1 clearing accounts net 120 (in flight across regions)',
+    );
+    expect(text.code).toBe(0);
+  });
+
+  it('passes with a transfer in flight at each step, the clearing net showing what is on its way', async () => {
+    paused = true;
+    try {
+      await applyIn(EAST, [
+        await accept({ id: 'r-x3', debitAccountId: 'e-alice', creditAccountId: 'w-bob', amount: 10n }),
+      ]);
+      const debited = await auditOf();
+      expect(debited.differences).toEqual([]);
+      expect(debited.counts.transfersByStatus.DEBITED).toBe(1);
+      expect(debited.currencies[0]?.clearing?.net).toBe(10n);
+      await release(1); // the credit leg: applied in us-west-2, its result held
+      const credited = await auditOf();
+      expect(credited.differences).toEqual([]);
+      expect(credited.currencies[0]?.clearing?.net).toBe(0n);
+      expect((await auditOf(EAST)).ok).toBe(true);
+      expect((await auditOf(WEST)).ok).toBe(true);
+      await release();
+    } finally {
+      paused = false;
+    }
+    expect(await statusesOf()).toMatchObject({ POSTED: 4, RETURNED: 1 });
+  });
+
+  it('settles a transfer whose credit leg lands between the scan and the account reads', async () => {
+    paused = true;
+    try {
+      await applyIn(EAST, [
+        await accept({ id: 'r-x4', debitAccountId: 'e-alice', creditAccountId: 'w-bob', amount: 7n }),
+      ]);
+      // The scan sees r-x4 DEBITED without its leg; the leg is applied before the accounts are read.
+      const inner = scannerOf();
+      const racing: LedgerScanner = {
+        scan: async (o) => {
+          const scanned = await inner.scan(o);
+          await release(1);
+          return scanned;
+        },
+        readPartition: (id, o) => inner.readPartition(id, o),
+        getTransfers: (ids, budget) => inner.getTransfers(ids, budget),
+      };
+      const report = await auditOf(undefined, racing);
+      expect(report.differences).toEqual([]);
+      expect(report.inFlight).toMatchObject({ suspects: 1, settled: 1, settledTransferIds: ['r-x4'] });
+      await release();
+    } finally {
+      paused = false;
+    }
+    expect((await auditOf()).ok).toBe(true);
+  });
+
+  it('names the writes a fenced region made after the failover point, and counts none of them', async () => {
+    // us-east-2 posts r-x9 and fails before the write replicates: planned, not committed.
+    const command = await accept({
+      id: 'r-x9',
+      debitAccountId: 'e-alice',
+      creditAccountId: 'e-bank',
+      amount: 5n,
+    });
+    const state = await shared.readState({ accounts: ['e-alice', 'e-bank'], transfers: ['r-x9'] });
+    const lost = planBatch([command], state, { region: EAST, now: now().toISOString() });
+    expect(lost.outcomes).toEqual([{ status: 'posted' }]);
+    const forkVersion = ((await shared.getAccount('e-alice'))?.version ?? 0n) + 1n;
+    const admins = new Map(
+      [EAST, WEST].map((r) => [r, new DynamoRegionAdmin(table.clients.dynamodb, table.config.tableName, r)]),
+    );
+    expect((await new FailoverService({ admins }).failover(EAST, WEST)).failed).toEqual([]);
+    // Its write arrives afterwards (replicated late): pages and transfer, not the account items.
+    const put = (item: Item) =>
+      table.clients.dynamodb.send(new PutItemCommand({ TableName: table.config.tableName, Item: item }));
+    for (const page of lost.writes.pages) await put(pageItem(page));
+    for (const { after } of lost.writes.transfers) await put(transferItem(after));
+
+    const report = await auditOf();
+    expect(report.ok).toBe(false);
+    expect(report.differences.map((d) => d.kind)).toEqual([
+      DifferenceKind.VOIDED_WRITE,
+      DifferenceKind.VOIDED_WRITE,
+      DifferenceKind.VOIDED_WRITE,
+    ]);
+    expect(report.checks).toContainEqual({ check: 5, differences: 3 });
+    expect(report.checks.filter((c) => c.check !== 5).every((c) => c.differences === 0)).toBe(true);
+    expect(report.counts.voidPages).toBe(2);
+    expect(report.differences).toContainEqual(
+      expect.objectContaining({
+        accountId: 'e-alice',
+        version: forkVersion,
+        epoch: 1n,
+        transferIds: ['r-x9'],
+        message: `account e-alice: page ${forkVersion} (transfers r-x9) written by us-east-2 at epoch 1 after the failover point (version ${forkVersion}): never counted; re-submit or resolve`,
+      }),
+    );
+    expect(report.differences).toContainEqual(
+      expect.objectContaining({
+        kind: DifferenceKind.VOIDED_WRITE,
+        transferId: 'r-x9',
+        accountId: 'e-alice',
+      }),
+    );
+    expect(report.currencies[0]).toMatchObject({ total: 0n, clearing: { net: 0n } });
+    // The statement skips what the audit names.
+    const statement = await shared.listStatement('e-alice', { limit: 100 });
+    expect(statement.entries.map((e) => e.transferId)).not.toContain('r-x9');
+    const text = await cli(target());
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(
+      /5\. no write made by a fenced region after its failover point\.+ 3 difference\(s\)/,
+    );
+    expect(text.stdout).toContain(
+      `  [5] voided_write             transfer r-x9 (POSTED 5 USD e-alice -> e-bank): its last write`,
+    );
+    // us-west-2 homes every account now; us-east-2 audits nothing.
+    expect((await auditOf(WEST)).differences).toHaveLength(3);
+    expect(await auditOf(EAST)).toMatchObject({ ok: true, counts: { accounts: 0 } });
+  });
+});
+
+describe('npm run audit:ledger (tools/audit.ts)', () => {
   const target = () => [
     '--table',
     ledger.config.tableName,
