@@ -258,10 +258,11 @@ describe('LedgerOperatorRole', () => {
     synth.secondary.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'edge-ledger-consumer' });
   });
 
-  it('can UpdateItem on the table in both regions, on account and REGION# items only', () => {
-    const update = statementsAllowing(operatorStatements(), ['dynamodb:UpdateItem']);
-    expect(update).toHaveLength(1);
-    const tables = resourcesOfStatement(update[0] as PolicyStatementJson);
+  it('can UpdateItem on the table in both regions: accounts and REGION# items, and re-stamp XFER# items', () => {
+    const [update, restamp] = statementsAllowing(operatorStatements(), ['dynamodb:UpdateItem']);
+    expect(restamp?.Action).toEqual('dynamodb:UpdateItem');
+    expect(restamp?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['XFER#*'] } });
+    const tables = resourcesOfStatement(update as PolicyStatementJson);
     expect(tables).toHaveLength(2);
     expect(tables).toEqual(
       expect.arrayContaining([
@@ -269,7 +270,7 @@ describe('LedgerOperatorRole', () => {
         tableArn('ca-central-1'),
       ]),
     );
-    expect(update[0]?.Condition).toEqual({
+    expect(update?.Condition).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCT#*', 'REGION#*'] },
     });
   });
