@@ -100,6 +100,7 @@ export function buildConsumerHandler(
   let standing: { fenced: boolean; readAt: number } | undefined;
   const service = new LedgerService(store, store, config.ledgerRegion, undefined, {
     sender: new CommandRouter(wired.regions),
+    multiRegion,
     onSendFailed: (command, errorCode) =>
       logger.warn('command for another region not sent; the reconciler sends it again', {
         type: command.type,

@@ -50,7 +50,8 @@ export function wireRegions(config: RuntimeConfig, options: RegionWiringOptions 
       return { region, reader: e.store, recorder: e.store, queue: e.queue };
     },
     homesOf: async (accountIds) => {
-      if (accountIds.length === 0) return new Map();
+      // One region: every account is homed here, no read needed.
+      if (accountIds.length === 0 || config.regions.size === 1) return new Map();
       const state = await local.store.readState({ accounts: accountIds, transfers: [] });
       return new Map([...state.accounts.values()].map((a) => [a.id, a.homeRegion]));
     },

@@ -24,6 +24,8 @@ export interface LedgerServiceOptions {
   readonly onSendFailed?: (command: LedgerCommand, errorCode: string) => void;
   /** True while this region is fenced (failed over): nothing is applied, the batch is retried. */
   readonly isFenced?: () => Promise<boolean>;
+  /** More than one region: read the clearing accounts a cross-region step may write. Default true. */
+  readonly multiRegion?: boolean;
 }
 
 /** Attempts to commit one chunk when a concurrent writer moved what it read. */
@@ -64,7 +66,11 @@ export class LedgerService {
     private readonly region: string,
     private readonly now: () => Date = () => new Date(),
     private readonly options: LedgerServiceOptions = {},
-  ) {}
+  ) {
+    this.multiRegion = options.multiRegion ?? true;
+  }
+
+  private readonly multiRegion: boolean;
 
   async handleBatch(records: readonly StreamRecord[]): Promise<BatchResult> {
     const outcomes: (RecordOutcome | undefined)[] = records.map(() => undefined);
