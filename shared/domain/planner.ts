@@ -426,7 +426,11 @@ class Book {
     if (home !== undefined && home !== this.context.region) return this.forward(command, home);
     // Only an applied action is final; an ignored one (say, a capture that arrived before its hold)
     // may be retried with the same request id and apply once the hold is there.
-    if (current.actions?.[command.requestId]?.outcome === 'applied') return { status: 'duplicate' };
+    if (current.actions?.[command.requestId]?.outcome === 'applied') {
+      // A capture across regions redelivered while its credit is on the way: send the leg again.
+      if (current.status === TransferStatus.DEBITED) this.emitCreditLeg(current);
+      return { status: 'duplicate' };
+    }
     const expired = current.status === TransferStatus.HELD && this.isPastTimeout(current);
     if (current.status !== TransferStatus.HELD || (expired && command.type !== 'expire')) {
       if (expired)

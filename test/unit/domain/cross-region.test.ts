@@ -743,11 +743,14 @@ describe('holds whose credit account is in the other region', () => {
     expect(h.outbox.map((e) => [e.region, e.command.type === 'credit_leg' && e.command.amount])).toEqual([
       [WEST, '150'],
     ]);
+    // The capture redelivered while DEBITED sends the credit leg again; it credits once.
     expectStatus(h.deliver(capture), 'duplicate');
 
     expect(outcomes(h.drain())).toEqual([
       [WEST, 'credit_leg', 'credited'],
+      [WEST, 'credit_leg', 'duplicate'],
       [EAST, 'credit_result', 'posted'],
+      [EAST, 'credit_result', 'duplicate'],
     ]);
     expect(h.transfer('h1').status).toBe('POSTED');
     expect([h.account('alice').balance, h.account('bob').balance]).toEqual([350n, 150n]);
