@@ -386,6 +386,11 @@ export const AccountView = z
       description: 'balance - heldAmount: what a new transfer or hold may use (down to -overdraftLimit)',
     }),
     overdraftLimit: MoneyString,
+    inFlightAmount: MoneyString.optional().openapi({
+      description:
+        'Debits on their way to a credit in another region (transfers DEBITED): already out of the balance, ' +
+        'they may still be returned; an account cannot be closed until they settle. Absent when 0.',
+    }),
     status: AccountStatusSchema,
     homeRegion: z.string().openapi({ example: 'eu-west-1', maxLength: REGION_LENGTH_MAX }),
     version: z.number().int().min(0).openapi({

@@ -33,6 +33,12 @@ export function accountView(a: Account): AccountView {
     heldAmount: formatMinorUnits(a.heldAmount),
     availableBalance: formatMinorUnits(availableBalance(a)),
     overdraftLimit: formatMinorUnits(a.overdraftLimit),
+    ...present(
+      'inFlightAmount',
+      a.inFlightAmount === undefined || a.inFlightAmount === 0n
+        ? undefined
+        : formatMinorUnits(a.inFlightAmount),
+    ),
     status: a.status,
     homeRegion: a.homeRegion,
     version: versionNumber(a.version),

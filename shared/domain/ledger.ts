@@ -102,6 +102,11 @@ export interface Account extends AccountSpec {
   readonly balance: bigint;
   /** Sum of the active holds debiting this account. */
   readonly heldAmount: bigint;
+  /**
+   * Debits of this account on their way to a credit in another region (DEBITED transfers): they may
+   * still come back (RETURNED), so the account cannot be closed until they settle. Absent: 0.
+   */
+  readonly inFlightAmount?: bigint;
   readonly status: AccountStatus;
   /** Incremented by every write of the account; a statement page carries the version it produced. */
   readonly version: bigint;

@@ -623,7 +623,12 @@ class Book {
   ): void {
     const clearing = this.clearing(current.currency, current.debitAccountId);
     this.setAccount(
-      { ...debit, balance: debit.balance - amount, heldAmount: debit.heldAmount - released },
+      {
+        ...debit,
+        balance: debit.balance - amount,
+        heldAmount: debit.heldAmount - released,
+        inFlightAmount: (debit.inFlightAmount ?? 0n) + amount,
+      },
       { transferId: current.id, type: line, amount, counterpartyAccountId: current.creditAccountId },
     );
     this.setAccount(
@@ -746,6 +751,11 @@ class Book {
     if (debit !== undefined && debit.homeRegion !== this.context.region)
       return this.forward(command, debit.homeRegion);
     if (current.status !== TransferStatus.DEBITED) return { status: 'duplicate' };
+    if (debit === undefined) throw new Error(`transfer ${current.id}: debit account missing for its result`);
+    const amount = current.capturedAmount ?? current.amount;
+    // Settled either way: no longer in flight (the account may be closed again).
+    const settled = (debit.inFlightAmount ?? 0n) - amount;
+    this.accounts.set(debit.id, { ...debit, inFlightAmount: settled > 0n ? settled : 0n });
     if (command.outcome === 'applied') {
       this.transfers.set(current.id, {
         ...current,
@@ -756,10 +766,8 @@ class Book {
     }
     const clearingId = current.clearingAccountId;
     const clearing = clearingId === undefined ? undefined : this.accounts.get(clearingId);
-    if (debit === undefined || clearing === undefined) {
-      throw new Error(`transfer ${current.id}: debit or clearing account missing for a return`);
-    }
-    const amount = current.capturedAmount ?? current.amount;
+    if (clearing === undefined)
+      throw new Error(`transfer ${current.id}: clearing account missing for a return`);
     this.setAccount(
       { ...clearing, balance: clearing.balance - amount },
       { transferId: current.id, type: LineType.DEBIT, amount, counterpartyAccountId: debit.id },
@@ -831,7 +839,10 @@ export function expireRequestId(transferId: string): string {
 
 function refuseChange(account: Account, command: UpdateAccountCommand): AccountChangeRefusal | undefined {
   if (account.status === AccountStatus.CLOSED) return AccountChangeRefusal.ACCOUNT_CLOSED;
-  if (command.status === AccountStatus.CLOSED && (account.balance !== 0n || account.heldAmount !== 0n)) {
+  if (
+    command.status === AccountStatus.CLOSED &&
+    (account.balance !== 0n || account.heldAmount !== 0n || (account.inFlightAmount ?? 0n) !== 0n)
+  ) {
     return AccountChangeRefusal.ACCOUNT_NOT_EMPTY;
   }
   if (command.overdraftLimit !== undefined && availableBalance(account) < -BigInt(command.overdraftLimit)) {
