@@ -59,3 +59,74 @@ describe('IngestService.submitTransfers', () => {
     expect((await ledger.getTransfer('t9'))?.status).toBe('ACCEPTED');
   });
 });
+
+describe('IngestService across regions', () => {
+  const EAST = 'us-east-2';
+  const WEST = 'ca-central-1';
+  /** Two regions, each an in-memory ledger; `homes` is what this region's replica says. */
+  function twoRegions(homes: Record<string, string>, unreachable = false) {
+    const east = new InMemoryLedger();
+    const west = new InMemoryLedger();
+    if (unreachable) {
+      west.recordAccepted = async () => {
+        throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      };
+    }
+    const endpoints = { [EAST]: east, [WEST]: west } as const;
+    const service = new IngestService({
+      reader: east,
+      recorder: east,
+      queue: east,
+      region: EAST,
+      regions: {
+        local: EAST,
+        names: [EAST, WEST],
+        endpoint: (region) => {
+          const ledger = endpoints[region as keyof typeof endpoints];
+          return { region, reader: ledger, recorder: ledger, queue: ledger };
+        },
+        homesOf: async (ids) =>
+          new Map(ids.flatMap((id) => (homes[id] === undefined ? [] : [[id, homes[id]]]))),
+      },
+    });
+    return { east, west, service };
+  }
+  const ids = (l: InMemoryLedger) => l.enqueued.map((c) => (c.type === 'transfer' ? c.transfer.id : c.type));
+
+  it('records and queues each transfer in the home region of its debit account', async () => {
+    const { east, west, service } = twoRegions({ a: WEST, x: EAST });
+    const outcomes = await service.submitTransfers([
+      t('t1'),
+      { ...t('t2'), debitAccountId: 'x' },
+      { ...t('t3'), debitAccountId: 'unknown-here' },
+    ]);
+    expect(outcomes.map((o) => o.kind)).toEqual(['accepted', 'accepted', 'accepted']);
+    expect(ids(west)).toEqual(['t1']);
+    expect(ids(east)).toEqual(['t2', 't3']);
+    expect((await west.getTransfer('t1'))?.status).toBe('ACCEPTED');
+    expect(await east.getTransfer('t1')).toBeUndefined();
+  });
+
+  it('answers unrecorded (503) when the home region is unreachable, and queues nothing there', async () => {
+    const { west, service } = twoRegions({ a: WEST }, true);
+    const [outcome] = await service.submitTransfers([t('t1')]);
+    expect(outcome).toMatchObject({ kind: 'unrecorded', id: 't1' });
+    expect(west.enqueued).toEqual([]);
+  });
+
+  it('opens an account in the region it names, and refuses a region outside the deployment', async () => {
+    const { east, west, service } = twoRegions({});
+    expect(
+      await service.openAccount({ id: 'n', currency: 'USD', overdraftLimit: 0n, homeRegion: 'eu-west-1' }),
+    ).toEqual({
+      kind: 'invalid',
+      message: `homeRegion must be one of ${EAST}, ${WEST}`,
+    });
+    expect(east.enqueued).toEqual([]);
+    await service.openAccount({ id: 'n', currency: 'USD', overdraftLimit: 0n, homeRegion: WEST });
+    expect(west.enqueued.map((c) => (c.type === 'open_account' ? c.account.homeRegion : c.type))).toEqual([
+      WEST,
+    ]);
+    expect(east.enqueued).toEqual([]);
+  });
+});
