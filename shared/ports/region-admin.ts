@@ -31,3 +31,12 @@ export interface RegionAdmin {
   writeProbe(id: string): Promise<void>;
   seesProbe(id: string): Promise<boolean>;
 }
+
+/**
+ * A region's writers: its consumer's event source mapping and its reconciler's schedule. The failover
+ * switches them off in the failed region (so that when it answers again it writes nothing before
+ * replication caught up), the failback back on. Returns what it did, for the operator.
+ */
+export interface RegionWriters {
+  setWriters(region: string, enabled: boolean): Promise<string>;
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Account } from '../domain/ledger.js';
-import type { RegionAdmin } from '../ports/region-admin.js';
+import type { RegionAdmin, RegionWriters } from '../ports/region-admin.js';
 
 /** Accounts re-homed per command at most (a scan of the table; an operator command, bounded). */
 export const REHOME_ACCOUNTS_MAX = 1_000_000;
@@ -22,11 +22,15 @@ export interface FailoverReport extends Omit<RehomeReport, 'moved'> {
   readonly to: string;
   /** Open transfers (ACCEPTED, DEBITED, HELD) of the moved accounts re-stamped in the new home's replica. */
   readonly restamped: number;
+  /** What happened to the region's writers (consumer mapping, reconciler rule), if there is a switch. */
+  readonly writers?: string;
 }
 
 export interface FailoverDeps {
   /** The replica of each region, by region name. */
   readonly admins: ReadonlyMap<string, RegionAdmin>;
+  /** Switches a region's consumer and reconciler (AWS); absent in the local simulation. */
+  readonly writers?: RegionWriters;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly log?: (line: string) => void;
@@ -44,13 +48,16 @@ export interface FailoverDeps {
  *      its copy there is then newer than anything `from` wrote before it failed, so a late write of
  *      `from` (say, POSTED by a posting that never replicated) cannot replace it; `to`'s reconciler
  *      applies it again, and this time it counts.
+ *   4. with a writers switch (AWS): `from`'s consumer mapping and reconciler rule are disabled, best
+ *      effort (the failback re-enables them).
  *
  * failback(region, from): gives `region` its accounts back once it has caught up:
  *   1. a replication barrier from -> region (a probe written in `from` must be visible in `region`);
  *   2. in `from`'s replica: every account homed in `from` whose last fork came from `region` moves
  *      back (epoch + 1 again);
  *   3. a barrier again, so `region` sees its accounts before it writes;
- *   4. REGION#region := ACTIVE, written in `region`'s replica: its consumer resumes.
+ *   4. REGION#region := ACTIVE, written in `region`'s replica: its consumer resumes (on AWS its
+ *      mapping and rule are enabled again).
  * Both are idempotent: run again after a partial failure.
  */
 export class FailoverService {
@@ -75,7 +82,22 @@ export class FailoverService {
     this.log(`re-homed ${report.rehomed} account(s) from ${from} to ${to}; ${report.failed.length} failed`);
     const restamped = await this.restamp(target, report.moved);
     this.log(`re-stamped ${restamped} open transfer(s) in ${to}`);
-    return { from, to, rehomed: report.rehomed, failed: report.failed, restamped };
+    // Last, and best effort: the failed region's control plane may not answer (the data is fenced anyway).
+    const writers = await this.switchWriters(from, false);
+    return { from, to, rehomed: report.rehomed, failed: report.failed, restamped, ...writers };
+  }
+
+  private async switchWriters(region: string, enabled: boolean): Promise<{ writers?: string }> {
+    if (this.deps.writers === undefined) return {};
+    let writers: string;
+    try {
+      writers = await this.deps.writers.setWriters(region, enabled);
+    } catch (error) {
+      const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      writers = `${region}: could not ${enabled ? 'enable' : 'disable'} its writers (${why}); do it when the region answers`;
+    }
+    this.log(writers);
+    return { writers };
   }
 
   private async restamp(admin: RegionAdmin, accountIds: ReadonlySet<string>): Promise<number> {
@@ -96,7 +118,8 @@ export class FailoverService {
     await this.barrier(current, returning, waitMs);
     await returning.putStanding({ region, status: 'ACTIVE', at: this.now().toISOString() });
     this.log(`${region} active again with ${report.rehomed} account(s); ${report.failed.length} failed`);
-    return { from, to: region, rehomed: report.rehomed, failed: report.failed, restamped: 0 };
+    const writers = await this.switchWriters(region, true);
+    return { from, to: region, rehomed: report.rehomed, failed: report.failed, restamped: 0, ...writers };
   }
 
   /** Waits until a probe written in `source` is visible in `target` (replication caught up). */

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { AwsRegionWriters } from '../../shared/adapters/aws-region-writers.js';
 import { createClients } from '../../shared/adapters/clients.js';
 import { DynamoRegionAdmin } from '../../shared/adapters/dynamo-region-admin.js';
 import type { RegionAdmin } from '../../shared/ports/region-admin.js';
@@ -10,8 +11,10 @@ const USAGE = `Usage: npm run ops -- <command> [options]
 
 Region operations, against the local two-region simulation (npm start -- --two-regions) or AWS.
 
-  failover --from <R1> --to <R2>   fence R1 and re-home its accounts to R2 (writes in R2's replica)
-  failback --to <R1> --from <R2>   once R1 has caught up, give it its accounts back and unfence it
+  failover --from <R1> --to <R2>   fence R1, re-home its accounts to R2 (writes in R2's replica);
+                                   on AWS also disables R1's consumer mapping and reconciler rule
+  failback --to <R1> --from <R2>   once R1 has caught up, give it its accounts back, unfence it;
+                                   on AWS re-enables its consumer mapping and reconciler rule
   Options for both: --aws --table <name>   act on the AWS global table (default credentials)
                     --wait <s>              replication barrier timeout for failback (default 30)
 
@@ -68,7 +71,11 @@ async function main(): Promise<number> {
       const { from, to } = values;
       if (from === undefined || to === undefined) return usage(`${command} needs --from and --to`);
       const admins = values.aws ? awsAdmins([from, to], values.table) : await simulationAdmins(control);
-      const service = new FailoverService({ admins, log: (line) => console.log(line) });
+      const service = new FailoverService({
+        admins,
+        ...(values.aws && values.table !== undefined ? { writers: new AwsRegionWriters(values.table) } : {}),
+        log: (line) => console.log(line),
+      });
       const waitMs = values.wait === undefined ? undefined : Number(values.wait) * 1000;
       const report =
         command === 'failover' ? await service.failover(from, to) : await service.failback(to, from, waitMs);
