@@ -167,6 +167,71 @@ describe('two regions', () => {
     }
   }, 120_000);
 
+  it('ends concurrent transfers across home regions, both ways, with both legs applied or the debit returned', async () => {
+    await open(R1, 'c-bank-1', '1000000');
+    await open(R2, 'c-bank-2', '1000000');
+    await open(R1, 'c-east');
+    await open(R2, 'c-west');
+    await open(R2, 'c-closed-west', '0');
+    await converged();
+    const close = await call(api(R2), 'PATCH', '/v1/accounts/c-closed-west', { status: 'CLOSED' });
+    expect(close.status, JSON.stringify(close.body)).toBe(200);
+    await converged();
+    const plan = Array.from({ length: 30 }, (_, i) => {
+      const eastward = i % 2 === 0;
+      const toClosed = i % 5 === 0;
+      return {
+        id: `c-${i}`,
+        via: i % 3 === 0 ? R1 : R2,
+        debit: eastward ? 'c-bank-2' : 'c-bank-1',
+        credit: toClosed ? 'c-closed-west' : eastward ? 'c-east' : 'c-west',
+        amount: String(10 + i),
+      };
+    });
+    const statuses = await Promise.all(plan.map((p) => send(p.via, p.id, p.debit, p.credit, p.amount)));
+    expect(statuses.every((st) => st === 202)).toBe(true);
+    const final = await allFinal(
+      R1,
+      plan.map((p) => p.id),
+    );
+    await converged();
+    for (const p of plan) {
+      const t = final.get(p.id);
+      const crossRegion = (p.debit === 'c-bank-1') !== (p.credit === 'c-east');
+      if (p.credit === 'c-closed-west') {
+        // Closed at its home: a cross-region credit is returned; a same-region one is rejected outright.
+        expect(t, p.id).toMatchObject(
+          crossRegion ? { status: 'RETURNED', reason: 'account_closed' } : { status: 'REJECTED' },
+        );
+      } else {
+        expect(t?.status, p.id).toBe('POSTED');
+      }
+    }
+    const credited = (credit: string) =>
+      plan.filter((p) => p.credit === credit).reduce((sum, p) => sum + BigInt(p.amount), 0n);
+    const paid = (debit: string) =>
+      plan
+        .filter((p) => p.debit === debit && p.credit !== 'c-closed-west')
+        .reduce((sum, p) => sum + BigInt(p.amount), 0n);
+    for (const region of [R1, R2]) {
+      expect(await balancesIn(region, ['c-east', 'c-west', 'c-closed-west', 'c-bank-1', 'c-bank-2'])).toEqual(
+        {
+          'c-east': credited('c-east').toString(),
+          'c-west': credited('c-west').toString(),
+          'c-closed-west': '0',
+          'c-bank-1': (-paid('c-bank-1')).toString(),
+          'c-bank-2': (-paid('c-bank-2')).toString(),
+        },
+      );
+      const report = await auditOf(region);
+      expect(report.differences).toEqual([]);
+      for (const c of report.currencies) {
+        expect(c.total).toBe(0n);
+        expect(c.clearing?.net ?? 0n).toBe(0n);
+      }
+    }
+  }, 180_000);
+
   it('never overdraws one account hammered through both regions at once, with replication lag', async () => {
     await open(R1, 'h-bank', '1000000');
     await open(R1, 'h-payer', '50');
