@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+// A namespace import lets esbuild drop the parts of zod the bundle does not use (its locales among them).
+import * as z from 'zod';
 import { createClients } from '../../shared/adapters/clients.js';
 import { DynamoLedgerScanner } from '../../shared/adapters/dynamo-ledger-scanner.js';
 import { ConfigError, RuntimeEnv } from '../../shared/config.js';

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// A namespace import lets esbuild drop the parts of zod the bundle does not use (its locales among them).
+import * as z from 'zod';
 import { CurrencyCode, Identifier, Metadata, Reference } from './identifiers.js';
 import { type AccountSpec, AccountStatus, HOLD_TIMEOUT_SECONDS_MAX, type TransferRequest } from './ledger.js';
 import { formatMinorUnits, isMoneyDigits } from './money.js';
