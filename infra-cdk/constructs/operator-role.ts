@@ -91,10 +91,11 @@ function operatorStatements(props: LedgerOperatorRoleProps): iam.PolicyStatement
       },
     }),
     // The failover re-stamps open transfers in the surviving replica (UpdateItem of the `written`
-    // stamp, conditioned on the status), so its copy outlives a late write of the failed region.
+    // stamp, conditioned on the status), so its copy outlives a late write of the failed region;
+    // `reapply` puts a transfer a void write had applied back to ACCEPTED (PutItem, on its revision).
     new iam.PolicyStatement({
       sid: 'RestampOpenTransfers',
-      actions: ['dynamodb:UpdateItem'],
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
       resources: tables,
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [TRANSFER_KEY_PATTERN] } },
     }),

@@ -4,21 +4,24 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type Account, type Transfer, TransferStatus } from '../domain/ledger.js';
+import { type Account, type JournalPage, type Transfer, TransferStatus } from '../domain/ledger.js';
 import type { RegionAdmin, RegionStanding } from '../ports/region-admin.js';
 import {
   accountFromItem,
   accountItem,
   accountKey,
   N,
+  pageFromItem,
   regionControlFromItem,
   regionControlItem,
   regionKey,
   S,
   transferFromItem,
+  transferItem,
   transferKey,
   writtenStamp,
 } from './dynamo-codec.js';
@@ -107,6 +110,82 @@ export class DynamoRegionAdmin implements RegionAdmin {
       if (start === undefined) break;
     }
     return found;
+  }
+
+  async listAppliedTransfers(accountIds: ReadonlySet<string>, limit: number): Promise<readonly Transfer[]> {
+    const found: Transfer[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    for (let page = 0; page < SCAN_PAGES_MAX && found.length < limit; page++) {
+      const out = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'kind = :transfer AND attribute_exists(appliedEpoch)',
+          ExpressionAttributeValues: { ':transfer': S('transfer') },
+          ConsistentRead: true,
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const t = transferFromItem(item);
+        if (accountIds.has(t.debitAccountId) && found.length < limit) found.push(t);
+      }
+      start = out.LastEvaluatedKey;
+      if (start === undefined) break;
+    }
+    return found;
+  }
+
+  async listPages(accountId: string, limit: number): Promise<readonly JournalPage[]> {
+    const pages: JournalPage[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    for (let round = 0; round < SCAN_PAGES_MAX && pages.length < limit; round++) {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
+          ExpressionAttributeValues: { ':pk': S(`ACCT#${accountId}`), ':e': S('E#') },
+          ConsistentRead: true,
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+        }),
+      );
+      for (const item of out.Items ?? []) if (pages.length < limit) pages.push(pageFromItem(item));
+      start = out.LastEvaluatedKey;
+      if (start === undefined) break;
+    }
+    return pages;
+  }
+
+  async resetToAccepted(t: Transfer): Promise<boolean> {
+    const accepted: Transfer = {
+      id: t.id,
+      debitAccountId: t.debitAccountId,
+      creditAccountId: t.creditAccountId,
+      amount: t.amount,
+      currency: t.currency,
+      ...(t.reference === undefined ? {} : { reference: t.reference }),
+      ...(t.metadata === undefined ? {} : { metadata: t.metadata }),
+      ...(t.holdTimeoutSeconds === undefined ? {} : { holdTimeoutSeconds: t.holdTimeoutSeconds }),
+      ...(t.reversalOf === undefined ? {} : { reversalOf: t.reversalOf }),
+      ...(t.groupId === undefined ? {} : { groupId: t.groupId }),
+      fingerprint: t.fingerprint,
+      acceptedAt: t.acceptedAt,
+      status: TransferStatus.ACCEPTED,
+      revision: t.revision + 1n,
+    };
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: { ...transferItem(accepted), ...writtenStamp(this.now(), this.region) },
+          ConditionExpression: 'revision = :r',
+          ExpressionAttributeValues: { ':r': N(t.revision) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   async restampTransfer(id: string, status: string): Promise<boolean> {

@@ -847,8 +847,18 @@ export function auditLedger(
     const finding = checkTransfer(id, transfers.get(id), linesByTransfer.get(id) ?? [], scope);
     if (finding !== undefined) transferFindings.set(id, finding);
   }
+  // A void page is resolved once every transfer on it stands in the valid lineage: its record is not
+  // void and its lines there are exactly what its status implies (re-applied by the new home, e.g.
+  // after `npm run ops -- reapply`). The page stays in the table, counted in voidPages, never read.
+  const resolved = (d: Difference): boolean =>
+    d.kind === DifferenceKind.VOIDED_WRITE &&
+    d.transferIds !== undefined &&
+    d.transferIds.every((id) => {
+      const t = transfers.get(id);
+      return t !== undefined && !transferFindings.has(id) && voidedRecordsOf(t, scope.accountOf).length === 0;
+    });
   return {
-    accountDifferences: accounts.flatMap((a) => a.differences),
+    accountDifferences: accounts.flatMap((a) => a.differences.filter((d) => !resolved(d))),
     transferFindings,
     holdFindings: findHoldMismatches(accounts, transfers, scope),
     linesByTransfer,

@@ -1,4 +1,4 @@
-import type { Account, Transfer } from '../domain/ledger.js';
+import type { Account, JournalPage, Transfer } from '../domain/ledger.js';
 
 export interface RegionStanding {
   readonly region: string;
@@ -25,6 +25,15 @@ export interface RegionAdmin {
    * wins, this copy then outlives any older write of the failed region that arrives later.
    */
   restampTransfer(id: string, status: string): Promise<boolean>;
+  /** Transfers that have been applied (they carry appliedEpoch) debiting one of `accountIds` (paged scan). */
+  listAppliedTransfers(accountIds: ReadonlySet<string>, limit: number): Promise<readonly Transfer[]>;
+  /** An account's journal pages, oldest first (bounded). */
+  listPages(accountId: string, limit: number): Promise<readonly JournalPage[]>;
+  /**
+   * Puts the transfer back to ACCEPTED (its request and fingerprint kept, revision + 1), if still at
+   * the revision read: its home applies it again.
+   */
+  resetToAccepted(transfer: Transfer): Promise<boolean>;
   getStanding(region: string): Promise<RegionStanding | undefined>;
   putStanding(standing: RegionStanding): Promise<void>;
   /** Writes a probe item here; `seesProbe` on another replica tells when replication delivered it. */

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Account } from '../domain/ledger.js';
+import {
+  type Account,
+  epochAt,
+  isVoidedByFailover,
+  type Transfer,
+  TransferStatus,
+} from '../domain/ledger.js';
 import type { RegionAdmin, RegionWriters } from '../ports/region-admin.js';
 
 /** Accounts re-homed per command at most (a scan of the table; an operator command, bounded). */
@@ -8,6 +14,8 @@ const REHOME_ATTEMPTS_MAX = 8;
 /** How long a failback waits for replication to deliver a probe before giving up. */
 export const BARRIER_WAIT_MS_DEFAULT = 30_000;
 const BARRIER_POLL_MS = 100;
+/** Journal pages read per account when checking a void transfer's lines (an operator command, bounded). */
+const PAGES_CHECKED_MAX = 100_000;
 
 export interface RehomeReport {
   readonly rehomed: number;
@@ -98,6 +106,58 @@ export class FailoverService {
     }
     this.log(writers);
     return { writers };
+  }
+
+  /**
+   * Resolves void writes of a fenced region that arrived after its failover (docs/MULTI-REGION.md):
+   * for the accounts homed in `region` that were ever re-homed, every transfer whose record says it
+   * was applied by a void write is put back to ACCEPTED, and `region`'s reconciler applies it again,
+   * where it counts. Only when that is exact: a plain transfer, cross-region debit or hold whose
+   * every line on its debit side (and, within one region, on its credit account) is void. Anything
+   * else (a capture, a return, a transaction that replicated in part) is listed, not changed.
+   */
+  async reapply(
+    region: string,
+  ): Promise<{ readonly reset: readonly string[]; readonly unresolved: readonly string[] }> {
+    const admin = this.admin(region);
+    const forked = (await admin.listAccountsHomedIn(region, REHOME_ACCOUNTS_MAX)).filter(
+      (a) => a.forks !== undefined,
+    );
+    const accounts = new Map(forked.map((a) => [a.id, a]));
+    const reset: string[] = [];
+    const unresolved: string[] = [];
+    for (const t of await admin.listAppliedTransfers(new Set(accounts.keys()), REHOME_ACCOUNTS_MAX)) {
+      if (!isVoidedByFailover(t, accounts.get(t.debitAccountId))) continue;
+      if ((await this.onlyVoidLines(admin, t)) && (await admin.resetToAccepted(t))) reset.push(t.id);
+      else unresolved.push(t.id);
+    }
+    this.log(
+      `${region}: ${reset.length} void transfer(s) put back to ACCEPTED; ${unresolved.length} left to an operator`,
+    );
+    return { reset, unresolved };
+  }
+
+  /** Whether the transfer may simply be applied again: its state before the void write was ACCEPTED, and none of that write's lines counted. */
+  private async onlyVoidLines(admin: RegionAdmin, t: Transfer): Promise<boolean> {
+    const fromAccepted =
+      (t.status === TransferStatus.HELD && t.holdTimeoutSeconds !== undefined) ||
+      ((t.status === TransferStatus.POSTED || t.status === TransferStatus.DEBITED) &&
+        t.holdTimeoutSeconds === undefined);
+    if (!fromAccepted || t.reversalOf !== undefined || t.groupId !== undefined) return false;
+    const sides =
+      t.creditRegion === undefined
+        ? [t.debitAccountId, t.creditAccountId]
+        : [t.debitAccountId, t.clearingAccountId];
+    for (const id of sides) {
+      if (id === undefined) return false;
+      const account = await admin.getAccount(id);
+      if (account === undefined) return false;
+      for (const page of await admin.listPages(id, PAGES_CHECKED_MAX)) {
+        const counted = (page.epoch ?? 1n) === epochAt(account, page.version);
+        if (counted && page.lines.some((l) => l.transferId === t.id)) return false;
+      }
+    }
+    return true;
   }
 
   private async restamp(admin: RegionAdmin, accountIds: ReadonlySet<string>): Promise<number> {

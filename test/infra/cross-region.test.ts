@@ -260,7 +260,7 @@ describe('LedgerOperatorRole', () => {
 
   it('can UpdateItem on the table in both regions: accounts and REGION# items, and re-stamp XFER# items', () => {
     const [update, restamp] = statementsAllowing(operatorStatements(), ['dynamodb:UpdateItem']);
-    expect(restamp?.Action).toEqual('dynamodb:UpdateItem');
+    expect(restamp?.Action).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(restamp?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['XFER#*'] } });
     const tables = resourcesOfStatement(update as PolicyStatementJson);
     expect(tables).toHaveLength(2);

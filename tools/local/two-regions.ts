@@ -105,6 +105,8 @@ export interface TwoRegionStack {
   /** The operator's failover and failback, over the two tables (what `npm run ops` does). */
   failover(from: string, to: string): ReturnType<FailoverService['failover']>;
   failback(region: string, from: string): ReturnType<FailoverService['failback']>;
+  /** Puts void writes of a fenced region back to ACCEPTED where that is exact (`npm run ops -- reapply`). */
+  reapply(region: string): ReturnType<FailoverService['reapply']>;
   stop(): Promise<void>;
 }
 
@@ -265,6 +267,7 @@ export async function startTwoRegions(opts: TwoRegionOptions = {}): Promise<TwoR
     },
     failover: (from, to) => failovers.failover(from, to),
     failback: (region, from) => failovers.failback(region, from),
+    reapply: (region) => failovers.reapply(region),
     stop: () => {
       stopping ??= stopAll();
       return stopping;

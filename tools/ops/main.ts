@@ -15,7 +15,10 @@ Region operations, against the local two-region simulation (npm start -- --two-r
                                    on AWS also disables R1's consumer mapping and reconciler rule
   failback --to <R1> --from <R2>   once R1 has caught up, give it its accounts back, unfence it;
                                    on AWS re-enables its consumer mapping and reconciler rule
-  Options for both: --aws --table <name>   act on the AWS global table (default credentials)
+  reapply --region <R>             void writes of a fenced region that arrived after the failover (the
+                                   audit's voided_write): put back to ACCEPTED where that is exact, so
+                                   R's reconciler applies them again; lists the rest
+  Options: --aws --table <name>   act on the AWS global table (default credentials)
                     --wait <s>              replication barrier timeout for failback (default 30)
 
 Simulation only (talk to the running simulation's control port):
@@ -39,6 +42,7 @@ async function main(): Promise<number> {
     strict: true,
     options: {
       from: { type: 'string' },
+      region: { type: 'string' },
       to: { type: 'string' },
       aws: { type: 'boolean', default: false },
       table: { type: 'string' },
@@ -66,6 +70,15 @@ async function main(): Promise<number> {
     case 'lag':
       if (arg === undefined || !/^\d+$/.test(arg)) return usage('lag needs milliseconds');
       return show(await simulation(control, 'POST', `/lag/${arg}`));
+    case 'reapply': {
+      const region = values.region;
+      if (region === undefined) return usage('reapply needs --region');
+      const admins = values.aws ? awsAdmins([region], values.table) : await simulationAdmins(control);
+      const report = await new FailoverService({ admins, log: (line) => console.log(line) }).reapply(region);
+      console.log(`put back to ACCEPTED: ${report.reset.join(', ') || 'none'}`);
+      if (report.unresolved.length > 0) console.log(`left to an operator: ${report.unresolved.join(', ')}`);
+      return report.unresolved.length === 0 ? 0 : 1;
+    }
     case 'failover':
     case 'failback': {
       const { from, to } = values;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Account, Transfer } from '../../../shared/domain/ledger.js';
+import type { Account, JournalPage, Transfer } from '../../../shared/domain/ledger.js';
 import type { RegionAdmin, RegionStanding, RegionWriters } from '../../../shared/ports/region-admin.js';
 import { FailoverService } from '../../../shared/services/failover-service.js';
 
@@ -9,6 +9,7 @@ class MemoryReplica implements RegionAdmin {
   readonly transfers = new Map<string, Transfer>();
   readonly standings = new Map<string, RegionStanding>();
   readonly restamped: string[] = [];
+  readonly pages = new Map<string, JournalPage[]>();
   constructor(
     readonly region: string,
     private readonly probes: Set<string>,
@@ -32,6 +33,19 @@ class MemoryReplica implements RegionAdmin {
   async restampTransfer(id: string, status: string) {
     if (this.transfers.get(id)?.status !== status) return false;
     this.restamped.push(id);
+    return true;
+  }
+  async listAppliedTransfers(accountIds: ReadonlySet<string>) {
+    return [...this.transfers.values()].filter(
+      (t) => t.appliedEpoch !== undefined && accountIds.has(t.debitAccountId),
+    );
+  }
+  async listPages(accountId: string) {
+    return this.pages.get(accountId) ?? [];
+  }
+  async resetToAccepted(t: Transfer) {
+    if (this.transfers.get(t.id)?.revision !== t.revision) return false;
+    this.transfers.set(t.id, { ...t, status: 'ACCEPTED', revision: t.revision + 1n });
     return true;
   }
   async getStanding(region: string) {
@@ -145,5 +159,56 @@ describe('FailoverService', () => {
     await expect(service.failback('us-east-2', 'ca-central-1', 50)).rejects.toThrow(/has not caught up/);
     expect(west.accounts.get('a')?.homeRegion).toBe('ca-central-1');
     expect(east.standings.get('us-east-2')).toBeUndefined();
+  });
+
+  it('puts back to ACCEPTED a transfer whose every line was a void write, and leaves one that partly counted', async () => {
+    const { west, service } = setup();
+    await service.failover('us-east-2', 'ca-central-1');
+    // Region 1 had posted t-void and t-torn at version 4 (epoch 1), past the fork at version 4: void.
+    const line = (transferId: string, type: 'DEBIT' | 'CREDIT') => ({
+      transferId,
+      type,
+      amount: 5n,
+      balanceAfter: 0n,
+      heldAfter: 0n,
+    });
+    const posted = (id: string): Transfer => ({
+      id,
+      debitAccountId: 'a',
+      creditAccountId: 'b',
+      amount: 5n,
+      currency: 'USD',
+      status: 'POSTED',
+      fingerprint: 'f',
+      acceptedAt: '2026-11-24T00:00:00.000Z',
+      revision: 1n,
+      appliedEpoch: 1n,
+      appliedVersion: 4n,
+    });
+    west.transfers.set('t-void', posted('t-void'));
+    west.transfers.set('t-torn', posted('t-torn'));
+    const page = (
+      accountId: string,
+      version: bigint,
+      epoch: bigint,
+      lines: JournalPage['lines'],
+    ): JournalPage => ({
+      accountId,
+      version,
+      epoch,
+      currency: 'USD',
+      postedAt: '2026-11-24T00:00:00.000Z',
+      lines,
+    });
+    west.pages.set('a', [page('a', 4n, 1n, [line('t-void', 'DEBIT'), line('t-torn', 'DEBIT')])]);
+    // b was at version 7 when region 2 took over: its page 7 replicated and counts (a torn transaction).
+    west.pages.set('b', [
+      page('b', 7n, 1n, [line('t-torn', 'CREDIT')]),
+      page('b', 9n, 1n, [line('t-void', 'CREDIT')]),
+    ]);
+    const report = await service.reapply('ca-central-1');
+    expect(report).toEqual({ reset: ['t-void'], unresolved: ['t-torn'] });
+    expect(west.transfers.get('t-void')).toMatchObject({ status: 'ACCEPTED', revision: 2n });
+    expect(west.transfers.get('t-torn')?.status).toBe('POSTED');
   });
 });
