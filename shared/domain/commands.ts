@@ -293,6 +293,27 @@ export function openAccountCommand(
   };
 }
 
+/** The credit leg of a DEBITED transfer (step 2 of a transfer across home regions), sent by `from`. */
+export function creditLegCommand(
+  t: Pick<TransferRequest, 'id' | 'debitAccountId' | 'creditAccountId' | 'amount' | 'currency'> & {
+    readonly capturedAmount?: bigint;
+  },
+  from: string,
+  sentAt: string,
+): CreditLegCommand {
+  return {
+    v: 1,
+    type: 'credit_leg',
+    transferId: t.id,
+    debitAccountId: t.debitAccountId,
+    creditAccountId: t.creditAccountId,
+    amount: formatMinorUnits(t.capturedAmount ?? t.amount),
+    currency: t.currency,
+    fromRegion: from,
+    sentAt,
+  };
+}
+
 /** The same command, one hop further (sent on by a region that is not its account's home). */
 export function forwarded(command: LedgerCommand): LedgerCommand {
   return { ...command, hops: (command.hops ?? 0) + 1 };

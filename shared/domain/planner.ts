@@ -4,6 +4,7 @@ import {
   type CreditLegCommand,
   type CreditResultCommand,
   commandIdOf,
+  creditLegCommand,
   forwarded,
   HOPS_MAX,
   type HoldActionCommand,
@@ -37,7 +38,6 @@ import {
   TransferStatus,
   transferFingerprint,
 } from './ledger.js';
-import { formatMinorUnits } from './money.js';
 
 /** What the ledger holds now for the ids a batch touches (a consistent read). */
 export interface LedgerState {
@@ -668,17 +668,7 @@ class Book {
   }
 
   private emitCreditLeg(t: Transfer): void {
-    this.emits.push({
-      v: 1,
-      type: 'credit_leg',
-      transferId: t.id,
-      debitAccountId: t.debitAccountId,
-      creditAccountId: t.creditAccountId,
-      amount: formatMinorUnits(t.capturedAmount ?? t.amount),
-      currency: t.currency,
-      fromRegion: this.context.region,
-      sentAt: this.context.now,
-    });
+    this.emits.push(creditLegCommand(t, this.context.region, this.context.now));
   }
 
   private emitCreditResult(leg: CreditLeg): void {

@@ -1,6 +1,5 @@
-import { type CreditLegCommand, type HoldActionCommand, transferCommand } from '../domain/commands.js';
+import { creditLegCommand, type HoldActionCommand, transferCommand } from '../domain/commands.js';
 import { type Transfer, TransferStatus } from '../domain/ledger.js';
-import { formatMinorUnits } from '../domain/money.js';
 import { expireRequestId } from '../domain/planner.js';
 import type { CommandQueue } from '../ports/command-queue.js';
 import type { PendingTransfers } from '../ports/ledger-store.js';
@@ -66,7 +65,7 @@ export class ReconcileService {
     let creditsResent = 0;
     if (inFlight.length > 0 && this.options.sender !== undefined) {
       const outcomes = await this.options.sender.send(
-        inFlight.map((t) => creditLegOf(t, this.options.region ?? 'local', now.toISOString())),
+        inFlight.map((t) => creditLegCommand(t, this.options.region ?? 'local', now.toISOString())),
       );
       for (const [i, transfer] of inFlight.entries()) {
         if (outcomes[i]?.ok !== true) {
@@ -106,19 +105,4 @@ export class ReconcileService {
     }
     return { found: stale.length, reenqueued, holdsExpiring: expired.length, creditsResent, failed };
   }
-}
-
-/** The credit leg of a DEBITED transfer, as its debit step sent it. */
-function creditLegOf(t: Transfer, from: string, at: string): CreditLegCommand {
-  return {
-    v: 1,
-    type: 'credit_leg',
-    transferId: t.id,
-    debitAccountId: t.debitAccountId,
-    creditAccountId: t.creditAccountId,
-    amount: formatMinorUnits(t.capturedAmount ?? t.amount),
-    currency: t.currency,
-    fromRegion: from,
-    sentAt: at,
-  };
 }
