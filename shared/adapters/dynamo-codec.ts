@@ -375,5 +375,10 @@ export function regionControlFromItem(item: Item): RegionControl {
  * writer's time to the millisecond and its region, which orders equal times.
  */
 export function writtenStamp(at: Date, region: string): Item {
-  return { written: S(`${at.toISOString()}#${region}`) };
+  return { written: writtenValue(at, region) };
+}
+
+/** The stamp's value alone, for an UpdateItem's SET. */
+export function writtenValue(at: Date, region: string): AttributeValue {
+  return S(`${at.toISOString()}#${region}`);
 }

@@ -57,6 +57,7 @@ import {
   transferItem,
   transferKey,
   writtenStamp,
+  writtenValue,
 } from './dynamo-codec.js';
 import { PENDING_INDEX } from './ledger-table.js';
 
@@ -313,7 +314,7 @@ export class DynamoLedgerStore
             ':accepted': S(TransferStatus.ACCEPTED),
             ':debited': S(TransferStatus.DEBITED),
             ':sk': S(`${at}#${id}`),
-            ':w': this.stamp().written ?? S(at),
+            ':w': writtenValue(this.now(), this.region),
             ':one': N(1),
           },
         }),

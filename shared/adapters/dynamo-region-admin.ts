@@ -8,6 +8,7 @@ import {
   ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { transferBodyOf, transferRequestOf } from '../domain/commands.js';
 import { type Account, type JournalPage, type Transfer, TransferStatus } from '../domain/ledger.js';
 import type { RegionAdmin, RegionStanding } from '../ports/region-admin.js';
 import {
@@ -24,6 +25,7 @@ import {
   transferItem,
   transferKey,
   writtenStamp,
+  writtenValue,
 } from './dynamo-codec.js';
 
 /** Scan pages read per listing at most (1 MB each): an operator command, bounded. */
@@ -39,20 +41,41 @@ export class DynamoRegionAdmin implements RegionAdmin {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async listAccountsHomedIn(home: string, limit: number): Promise<readonly Account[]> {
-    const found: Account[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    for (let page = 0; page < SCAN_PAGES_MAX && found.length < limit; page++) {
-      const out = await this.client.send(
+  listAccountsHomedIn(home: string, limit: number): Promise<readonly Account[]> {
+    return this.pagedRead(
+      (page) =>
         new ScanCommand({
           TableName: this.tableName,
           FilterExpression: 'kind = :account AND homeRegion = :home',
           ExpressionAttributeValues: { ':account': S('account'), ':home': S(home) },
           ConsistentRead: true,
-          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+          ...page,
         }),
-      );
-      for (const item of out.Items ?? []) if (found.length < limit) found.push(accountFromItem(item));
+      (item) => accountFromItem(item),
+      limit,
+    );
+  }
+
+  /**
+   * Reads page after page (bounded), mapping each item; `keep` drops what the caller does not want.
+   * A Scan or Query as the operator's listings need it.
+   */
+  private async pagedRead<T>(
+    command: (page: { ExclusiveStartKey?: Record<string, AttributeValue> }) => ScanCommand | QueryCommand,
+    map: (item: Record<string, AttributeValue>) => T,
+    limit: number,
+    keep: (value: T) => boolean = () => true,
+  ): Promise<T[]> {
+    const found: T[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    for (let page = 0; page < SCAN_PAGES_MAX && found.length < limit; page++) {
+      const request = command(start === undefined ? {} : { ExclusiveStartKey: start });
+      const out =
+        request instanceof QueryCommand ? await this.client.send(request) : await this.client.send(request);
+      for (const item of out.Items ?? []) {
+        const value = map(item);
+        if (found.length < limit && keep(value)) found.push(value);
+      }
       start = out.LastEvaluatedKey;
       if (start === undefined) break;
     }
@@ -83,11 +106,9 @@ export class DynamoRegionAdmin implements RegionAdmin {
     }
   }
 
-  async listOpenTransfers(accountIds: ReadonlySet<string>, limit: number): Promise<readonly Transfer[]> {
-    const found: Transfer[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    for (let page = 0; page < SCAN_PAGES_MAX && found.length < limit; page++) {
-      const out = await this.client.send(
+  listOpenTransfers(accountIds: ReadonlySet<string>, limit: number): Promise<readonly Transfer[]> {
+    return this.pagedRead(
+      (page) =>
         new ScanCommand({
           TableName: this.tableName,
           FilterExpression: 'kind = :transfer AND #status IN (:a, :d, :h)',
@@ -99,74 +120,49 @@ export class DynamoRegionAdmin implements RegionAdmin {
             ':h': S(TransferStatus.HELD),
           },
           ConsistentRead: true,
-          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+          ...page,
         }),
-      );
-      for (const item of out.Items ?? []) {
-        const t = transferFromItem(item);
-        if (accountIds.has(t.debitAccountId) && found.length < limit) found.push(t);
-      }
-      start = out.LastEvaluatedKey;
-      if (start === undefined) break;
-    }
-    return found;
+      transferFromItem,
+      limit,
+      (t) => accountIds.has(t.debitAccountId),
+    );
   }
 
-  async listAppliedTransfers(accountIds: ReadonlySet<string>, limit: number): Promise<readonly Transfer[]> {
-    const found: Transfer[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    for (let page = 0; page < SCAN_PAGES_MAX && found.length < limit; page++) {
-      const out = await this.client.send(
+  listAppliedTransfers(accountIds: ReadonlySet<string>, limit: number): Promise<readonly Transfer[]> {
+    return this.pagedRead(
+      (page) =>
         new ScanCommand({
           TableName: this.tableName,
           FilterExpression: 'kind = :transfer AND attribute_exists(appliedEpoch)',
           ExpressionAttributeValues: { ':transfer': S('transfer') },
           ConsistentRead: true,
-          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+          ...page,
         }),
-      );
-      for (const item of out.Items ?? []) {
-        const t = transferFromItem(item);
-        if (accountIds.has(t.debitAccountId) && found.length < limit) found.push(t);
-      }
-      start = out.LastEvaluatedKey;
-      if (start === undefined) break;
-    }
-    return found;
+      transferFromItem,
+      limit,
+      (t) => accountIds.has(t.debitAccountId),
+    );
   }
 
-  async listPages(accountId: string, limit: number): Promise<readonly JournalPage[]> {
-    const pages: JournalPage[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    for (let round = 0; round < SCAN_PAGES_MAX && pages.length < limit; round++) {
-      const out = await this.client.send(
+  listPages(accountId: string, limit: number): Promise<readonly JournalPage[]> {
+    return this.pagedRead(
+      (page) =>
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
           ExpressionAttributeValues: { ':pk': S(`ACCT#${accountId}`), ':e': S('E#') },
           ConsistentRead: true,
-          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+          ...page,
         }),
-      );
-      for (const item of out.Items ?? []) if (pages.length < limit) pages.push(pageFromItem(item));
-      start = out.LastEvaluatedKey;
-      if (start === undefined) break;
-    }
-    return pages;
+      pageFromItem,
+      limit,
+    );
   }
 
   async resetToAccepted(t: Transfer): Promise<boolean> {
+    // The request as the client sent it (commands.ts round trip), ACCEPTED again at the next revision.
     const accepted: Transfer = {
-      id: t.id,
-      debitAccountId: t.debitAccountId,
-      creditAccountId: t.creditAccountId,
-      amount: t.amount,
-      currency: t.currency,
-      ...(t.reference === undefined ? {} : { reference: t.reference }),
-      ...(t.metadata === undefined ? {} : { metadata: t.metadata }),
-      ...(t.holdTimeoutSeconds === undefined ? {} : { holdTimeoutSeconds: t.holdTimeoutSeconds }),
-      ...(t.reversalOf === undefined ? {} : { reversalOf: t.reversalOf }),
-      ...(t.groupId === undefined ? {} : { groupId: t.groupId }),
+      ...transferRequestOf(transferBodyOf(t)),
       fingerprint: t.fingerprint,
       acceptedAt: t.acceptedAt,
       status: TransferStatus.ACCEPTED,
@@ -198,7 +194,7 @@ export class DynamoRegionAdmin implements RegionAdmin {
           ConditionExpression: '#status = :s',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
-            ':w': writtenStamp(this.now(), this.region).written ?? S(''),
+            ':w': writtenValue(this.now(), this.region),
             ':s': S(status),
           },
         }),
