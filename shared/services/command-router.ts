@@ -37,8 +37,16 @@ export class CommandRouter {
     return this.sendTo(commands, targets);
   }
 
-  /** Sends each command to the given region (recording transfers there first when it is not local). */
-  async sendTo(commands: readonly LedgerCommand[], targets: readonly string[]): Promise<EnqueueOutcome[]> {
+  /**
+   * Sends each command to the given region, one stream call per region; an unreachable region is
+   * each of its commands' outcome. Transfers are recorded there first when it is not local, unless
+   * the caller already recorded them (`recorded`: the ingest records before it answers).
+   */
+  async sendTo(
+    commands: readonly LedgerCommand[],
+    targets: readonly string[],
+    options: { readonly recorded?: boolean } = {},
+  ): Promise<EnqueueOutcome[]> {
     const outcomes: EnqueueOutcome[] = commands.map(() => ({ ok: false, errorCode: 'NotSent' }));
     const byRegion = new Map<string, number[]>();
     targets.forEach((region, index) => {
@@ -49,7 +57,8 @@ export class CommandRouter {
         const endpoint = this.regions.endpoint(region);
         const batch = indexes.map((i) => commands[i] as LedgerCommand);
         try {
-          if (region !== this.regions.local) await recordAt(endpoint.recorder, batch);
+          if (region !== this.regions.local && options.recorded !== true)
+            await recordAt(endpoint.recorder, batch);
           const results = await endpoint.queue.enqueue(batch);
           indexes.forEach((index, k) => {
             outcomes[index] = results[k] ?? { ok: false, errorCode: 'NotSent' };

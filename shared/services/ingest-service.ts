@@ -26,6 +26,7 @@ import type {
   TransferRecorder,
 } from '../ports/ledger-store.js';
 import { type RegionEndpoint, type Regions, singleRegion } from '../ports/regions.js';
+import { CommandRouter } from './command-router.js';
 import { mapBounded } from './concurrency.js';
 
 /** How long POST /v1/accounts waits for the consumer to open the account before answering 503. */
@@ -117,6 +118,7 @@ export class IngestService {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly accountOpenWaitMs: number;
   private readonly regions: Regions;
+  private readonly router: CommandRouter;
 
   constructor(private readonly deps: IngestDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -128,6 +130,7 @@ export class IngestService {
         { region: deps.region, reader: deps.reader, recorder: deps.recorder, queue: deps.queue },
         async () => new Map(),
       );
+    this.router = new CommandRouter(this.regions);
   }
 
   /** The regions of the deployment (the first is this one). */
@@ -195,36 +198,13 @@ export class IngestService {
     return final;
   }
 
-  /** Each slot's command on its home region's stream, one call per region; outcomes in slot order. */
-  private async enqueueAtHomes(slots: readonly { command: LedgerCommand; home: RegionEndpoint }[]) {
-    const byHome = new Map<RegionEndpoint, number[]>();
-    slots.forEach((slot, i) => {
-      byHome.set(slot.home, [...(byHome.get(slot.home) ?? []), i]);
-    });
-    const results: { ok: boolean; errorCode?: string }[] = slots.map(() => ({
-      ok: false,
-      errorCode: 'NotSent',
-    }));
-    await Promise.all(
-      [...byHome].map(async ([home, indexes]) => {
-        let outcomes: Awaited<ReturnType<CommandQueue['enqueue']>>;
-        try {
-          outcomes = await home.queue.enqueue(
-            indexes.map((i) => (slots[i] as { command: LedgerCommand }).command),
-          );
-        } catch (error) {
-          // The home region is unreachable: the records stay ACCEPTED there, the client retries.
-          outcomes = indexes.map(() => ({
-            ok: false,
-            errorCode: (error as Error).name || 'RegionUnavailable',
-          }));
-        }
-        indexes.forEach((slotIndex, k) => {
-          results[slotIndex] = outcomes[k] ?? { ok: false, errorCode: 'NotSent' };
-        });
-      }),
+  /** Each slot's command on its home region's stream (recorded there already), outcomes in slot order. */
+  private enqueueAtHomes(slots: readonly { command: LedgerCommand; home: RegionEndpoint }[]) {
+    return this.router.sendTo(
+      slots.map((s) => s.command),
+      slots.map((s) => s.home.region),
+      { recorded: true },
     );
-    return results;
   }
 
   private local(): RegionEndpoint {
@@ -246,12 +226,7 @@ export class IngestService {
       (await this.deps.reader.getAccount(spec.id)) ?? (await this.readAt(home, (r) => r.getAccount(spec.id)));
     if (existing !== undefined) return compareAccount(existing, fingerprint, 'existing');
     const command = openAccountCommand(plain, homeRegion, fingerprint, this.now().toISOString());
-    let result: Awaited<ReturnType<CommandQueue['enqueue']>>[number] | undefined;
-    try {
-      [result] = await home.queue.enqueue([command]);
-    } catch (error) {
-      return { kind: 'unavailable', errorCode: (error as Error).name || 'RegionUnavailable' };
-    }
+    const [result] = await this.enqueueAtHomes([{ command, home }]);
     if (result === undefined || !result.ok)
       return { kind: 'unavailable', errorCode: result?.errorCode ?? 'NotSent' };
     const opened = await this.waitForAccount(home.reader, spec.id);
