@@ -8,7 +8,7 @@ import { type AwsClients, createClients } from '../../shared/adapters/clients.js
 import { loadConfig, type RuntimeConfig } from '../../shared/config.js';
 import { type RunningEmulators, startEmulators } from './emulators.js';
 import { PortInUseError } from './errors.js';
-import { KinesisPoller } from './poller.js';
+import { type KinesisBatchHandler, KinesisPoller } from './poller.js';
 import { isPortFree } from './ports.js';
 import { ensureStream, ensureTable } from './provision.js';
 import { abortableSleep } from './timing.js';
@@ -103,7 +103,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const clients = createClients(config);
     stops.push(async () => destroyClients(clients));
     await provision(clients, config, opts.shards ?? SHARDS_DEFAULT, log);
-    const poller = await startConsumer(clients, config, opts.consumerBatchSize, log);
+    const poller = await startConsumer(
+      clients,
+      config,
+      buildConsumerHandler(config),
+      log,
+      opts.consumerBatchSize,
+    );
     stops.push(() => poller.stop());
     const server = await listen(buildIngestApp(config).fetch, port);
     stops.push(() => closeServer(server));
@@ -133,8 +139,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   }
 }
 
-async function maybeStartEmulators(
-  opts: LocalStackOptions,
+/** The emulators, unless endpoints are given or AWS_ENDPOINT_URL names LocalStack. */
+export async function maybeStartEmulators(
+  opts: Pick<
+    LocalStackOptions,
+    'endpoints' | 'inMemory' | 'dataDir' | 'dynamodbPort' | 'kinesisPort' | 'emulatorPortFallback'
+  >,
   log: (line: string) => void,
 ): Promise<RunningEmulators | undefined> {
   if (opts.endpoints !== undefined) return undefined;
@@ -171,7 +181,7 @@ function buildConfig(opts: LocalStackOptions, emulators: RunningEmulators | unde
   return loadConfig(env);
 }
 
-async function provision(
+export async function provision(
   clients: AwsClients,
   config: RuntimeConfig,
   shards: number,
@@ -185,11 +195,13 @@ async function provision(
   log(`Stream ${config.streamName} ${stream.created ? 'created' : 'found'} (${stream.shardCount} shards)`);
 }
 
-async function startConsumer(
+/** A local event source mapping (the CDK one's settings) feeding `handler` from the config's stream. */
+export async function startConsumer(
   clients: AwsClients,
   config: RuntimeConfig,
-  batchSize: number | undefined,
+  handler: KinesisBatchHandler,
   log: (line: string) => void,
+  batchSize?: number,
 ): Promise<KinesisPoller> {
   const poller = new KinesisPoller({
     kinesis: clients.kinesis,
@@ -197,7 +209,7 @@ async function startConsumer(
     streamName: config.streamName,
     tableName: config.tableName,
     region: config.awsRegion,
-    handler: buildConsumerHandler(config),
+    handler,
     ...LOCAL_EVENT_SOURCE,
     ...(batchSize === undefined ? {} : { batchSize }),
     log,

@@ -12,19 +12,20 @@ import { DynamoRegionAdmin } from '../../shared/adapters/dynamo-region-admin.js'
 import { loadConfig, type RuntimeConfig } from '../../shared/config.js';
 import type { RegionAdmin } from '../../shared/ports/region-admin.js';
 import { FailoverService } from '../../shared/services/failover-service.js';
-import { type RunningEmulators, startEmulators } from './emulators.js';
+import type { RunningEmulators } from './emulators.js';
 import { LocalStackError, PortInUseError } from './errors.js';
-import { KinesisPoller } from './poller.js';
+import type { KinesisPoller } from './poller.js';
 import { isPortFree } from './ports.js';
-import { ensureStream, ensureTable } from './provision.js';
 import { gatedRequestHandler, RegionNetwork } from './region-network.js';
 import { TableReplicator } from './replicator.js';
 import {
   closeServer,
-  LOCAL_EVENT_SOURCE,
   listen,
+  maybeStartEmulators,
+  provision,
   RECONCILE_GRACE_MS_LOCAL,
   RECONCILE_INTERVAL_MS_DEFAULT,
+  startConsumer,
   startReconcileLoop,
 } from './stack.js';
 
@@ -123,18 +124,11 @@ export async function startTwoRegions(opts: TwoRegionOptions = {}): Promise<TwoR
   const log = opts.log ?? (() => {});
   const ports = opts.ports ?? API_PORTS_DEFAULT;
   for (const port of ports) if (port !== 0 && !(await isPortFree(port))) throw new PortInUseError(port);
-  const emulators =
-    opts.endpoints === undefined
-      ? await startEmulators({
-          dataDir: opts.inMemory === true ? undefined : opts.dataDir,
-          dynamodbPort: opts.dynamodbPort,
-          kinesisPort: opts.kinesisPort,
-          portFallback: opts.emulatorPortFallback,
-          log,
-        })
-      : undefined;
+  const emulators = await maybeStartEmulators(opts, log);
+  // Given endpoints, the emulators started here, or LocalStack's (AWS_ENDPOINT_URL).
+  const localstack = process.env.AWS_ENDPOINT_URL ?? 'unreachable';
   const endpoints = opts.endpoints ??
-    emulators ?? { dynamodbEndpoint: 'unreachable', kinesisEndpoint: 'unreachable' };
+    emulators ?? { dynamodbEndpoint: localstack, kinesisEndpoint: localstack };
   const network = new RegionNetwork();
   const suffix = opts.nameSuffix ?? '';
   const names = (region: string) => ({
@@ -165,13 +159,7 @@ export async function startTwoRegions(opts: TwoRegionOptions = {}): Promise<TwoR
         AWS_ENDPOINT_URL_KINESIS: endpoints.kinesisEndpoint,
       });
       const clients = createClients(config);
-      const [table, stream] = await Promise.all([
-        ensureTable(clients.dynamodb, config.tableName),
-        ensureStream(clients.kinesis, config.streamName, SHARDS_PER_REGION),
-      ]);
-      log(
-        `${region}: table ${config.tableName} ${table.created ? 'created' : 'found'}, stream ${stream.created ? 'created' : 'found'}`,
-      );
+      await provision(clients, config, SHARDS_PER_REGION, (line) => log(`${region}: ${line}`));
       runtimes.set(region, {
         name: region,
         config,
@@ -323,23 +311,12 @@ async function startRegion(
         await poller.stop();
         say('fenced: consumer paused');
       } else if (!fenced && runtime.poller === undefined && runtime.up) {
-        const poller = new KinesisPoller({
-          kinesis: runtime.clients.kinesis,
-          dynamodb: runtime.clients.dynamodb,
-          streamName: runtime.config.streamName,
-          tableName: runtime.config.tableName,
-          region: from,
-          handler,
-          ...LOCAL_EVENT_SOURCE,
-          log: say,
-        });
-        await poller.start();
+        const poller = await startConsumer(runtime.clients, runtime.config, handler, say);
         if (!runtime.up) {
           await poller.stop();
           return;
         }
         runtime.poller = poller;
-        say(`consumer polling ${poller.checkpoints.size} shard(s)`);
       }
     } catch (error) {
       say(`fence check failed: ${error instanceof Error ? error.message : String(error)}`);
