@@ -119,7 +119,7 @@ export class DynamoLedgerStore
   async listStatement(accountId: string, request: StatementPageRequest): Promise<StatementPage> {
     let position = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
     // Pages a fenced region wrote past a failover point never counted: skip them (the audit names them).
-    const account = await this.getAccount(accountId);
+    const account = request.account ?? (await this.getAccount(accountId));
     const isVoid = (p: { version: bigint; epoch?: bigint }): boolean =>
       account?.forks !== undefined && (p.epoch ?? 1n) !== epochAt(account, p.version);
     const entries: StatementEntry[] = [];

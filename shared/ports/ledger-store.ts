@@ -12,6 +12,8 @@ export interface LedgerReader {
 export interface StatementPageRequest {
   readonly limit: number;
   readonly cursor?: string;
+  /** The account as the caller already read it (its forks say which pages are void); else read here. */
+  readonly account?: Pick<Account, 'forks'>;
 }
 export interface StatementPage {
   readonly entries: readonly StatementEntry[];

@@ -152,8 +152,10 @@ export function registerAccountRoutes(app: IngestApp, service: IngestService): v
   app.openapi(listStatement, async (c) => {
     const { id } = c.req.valid('param');
     const { limit, cursor } = c.req.valid('query');
-    if ((await service.getAccount(id)) === undefined) throw notFound(`account ${id} not found`);
+    const account = await service.getAccount(id);
+    if (account === undefined) throw notFound(`account ${id} not found`);
     const page = await service.listStatement(id, {
+      account,
       limit: limit === undefined ? STATEMENT_PAGE_DEFAULT : Number(limit),
       ...(cursor === undefined ? {} : { cursor }),
     });
