@@ -82,7 +82,7 @@ export class LedgerService {
       if (decoded.ok) commands.push({ index, command: decoded.command });
       else outcomes[index] = await this.deadLetter('consumer-decode', record, decoded.reason);
     }
-    for (const chunk of chunksOf(commands)) {
+    for (const chunk of chunksOf(commands, { multiRegion: this.multiRegion })) {
       try {
         const results = await this.applyChunk(chunk.map((c) => c.command));
         for (const [i, { index, command }] of chunk.entries()) {
@@ -206,7 +206,11 @@ export class LedgerService {
  * Cuts commands, in order, into chunks whose writes fit one transaction: every distinct transfer
  * is one write, every distinct account up to two (the account and its journal page).
  */
-export function chunksOf<T extends { command: LedgerCommand }>(commands: readonly T[]): T[][] {
+export function chunksOf<T extends { command: LedgerCommand }>(
+  commands: readonly T[],
+  options: { readonly multiRegion?: boolean } = {},
+): T[][] {
+  const clearing = options.multiRegion ?? true;
   const chunks: T[][] = [];
   let current: T[] = [];
   let accounts = new Set<string>();
@@ -217,11 +221,14 @@ export function chunksOf<T extends { command: LedgerCommand }>(commands: readonl
     if (item.command.type === 'capture') t.accounts.push(`credit-of:${item.command.transferId}`);
     // A cross-region step writes a clearing account (one per currency and stripe); a credit leg its leg item.
     const c = item.command;
-    if (c.type === 'transfer')
-      t.accounts.push(clearingAccountId('*', c.transfer.currency, c.transfer.debitAccountId));
-    else if (c.type === 'credit_leg') t.accounts.push(clearingAccountId('*', c.currency, c.creditAccountId));
-    else if (c.type !== 'open_account' && c.type !== 'update_account')
-      t.accounts.push(`clearing-of:${commandIdOf(c)}`);
+    if (clearing) {
+      if (c.type === 'transfer')
+        t.accounts.push(clearingAccountId('*', c.transfer.currency, c.transfer.debitAccountId));
+      else if (c.type === 'credit_leg')
+        t.accounts.push(clearingAccountId('*', c.currency, c.creditAccountId));
+      else if (c.type !== 'open_account' && c.type !== 'update_account')
+        t.accounts.push(`clearing-of:${commandIdOf(c)}`);
+    }
     for (const leg of t.legs ?? []) t.transfers.push(`leg:${leg}`);
     const nextAccounts = new Set([...accounts, ...t.accounts]);
     const nextTransfers = new Set([...transfers, ...t.transfers]);

@@ -91,10 +91,16 @@ export async function createBenchLedger(
     queue: new KinesisCommandQueue(clients.kinesis, config.streamName),
     region: config.ledgerRegion,
   });
-  const consumer = createConsumer(new LedgerService(store, store, config.ledgerRegion), {
-    logger: new Logger({ serviceName: 'ledger-consumer', logLevel: 'ERROR' }),
-    metrics: new Metrics({ namespace: 'EdgeLedgerBench', serviceName: 'ledger-consumer' }),
-  });
+  const consumer = createConsumer(
+    new LedgerService(store, store, config.ledgerRegion, undefined, {
+      // As buildConsumerHandler wires it for this configuration.
+      multiRegion: config.regions.size > 1,
+    }),
+    {
+      logger: new Logger({ serviceName: 'ledger-consumer', logLevel: 'ERROR' }),
+      metrics: new Metrics({ namespace: 'EdgeLedgerBench', serviceName: 'ledger-consumer' }),
+    },
+  );
   const source: EventSource = {
     shardId: 'shardId-000000000000',
     region: BENCH_REGION,
