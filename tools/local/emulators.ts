@@ -16,13 +16,22 @@ import {
 } from './kinesis-persist.js';
 import { claimDataDir, clearLeftovers, currentOwner, type LockedChild, releaseDataDir } from './lock-file.js';
 import { choosePort, findFreePort } from './ports.js';
-import { hasExited, type OutputTail, startReaper, stopChild, watchOutput } from './processes.js';
+import {
+  hasExited,
+  type OutputTail,
+  startReaper,
+  stopChild,
+  waitForChildExit,
+  watchOutput,
+} from './processes.js';
 
 /** Start-up budget per emulator: DynamoDB Local takes ~2 s on 2 cores, a loaded CI machine more. */
 export const EMULATOR_READY_TIMEOUT_MS = 60_000;
 const READY_POLL_MS = 100;
 /** kinesis-mock rewrites its whole persist file this often. */
 export const KINESIS_PERSIST_INTERVAL_MS = 1_000;
+/** How long stop() waits for the killed reaper to exit (bounded). */
+const REAPER_EXIT_WAIT_MS = 5_000;
 /** SIGTERM to SIGKILL for kinesis-mock: its SIGTERM cancels the persist loop, so a quick kill is safe. */
 const KINESIS_STOP_GRACE_MS = 500;
 /** kinesis-mock's SHARD_LIMIT counts every shard of every stream: tests create many streams. */
@@ -114,7 +123,9 @@ export async function startEmulators(opts: StartEmulatorsOptions = {}): Promise<
     process.off('exit', onExit);
     stopCopies();
     await Promise.all([stopKinesis(kinesis, dataDir), stopChild(dynamodb.child)]);
+    // Wait for the reaper to be gone too: stop() resolves with no process of ours left behind.
     reaper.kill('SIGKILL');
+    await waitForChildExit(reaper, REAPER_EXIT_WAIT_MS);
     if (dataDir !== undefined) releaseDataDir(dataDir);
   };
   if (dataDir !== undefined) claimDataDir(dataDir, lockOf(emulators));
