@@ -1,5 +1,5 @@
-// A namespace import lets esbuild drop the parts of zod the bundle does not use (its locales among them).
-import * as z from 'zod';
+// zod/mini (see shared/domain/identifiers.ts): every function parses its environment at cold start.
+import * as z from 'zod/mini';
 
 /**
  * Runtime configuration, parsed once at cold start. A missing or malformed variable fails the
@@ -10,41 +10,45 @@ import * as z from 'zod';
  */
 const ResourceName = z
   .string()
-  .min(1)
-  .max(255)
-  .regex(/^[A-Za-z0-9._-]+$/, 'must be a DynamoDB/Kinesis resource name');
-const Region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like an AWS region, e.g. us-east-2');
-const Url = z.url().max(2048);
+  .check(
+    z.minLength(1),
+    z.maxLength(255),
+    z.regex(/^[A-Za-z0-9._-]+$/, 'must be a DynamoDB/Kinesis resource name'),
+  );
+const Region = z
+  .string()
+  .check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must look like an AWS region, e.g. us-east-2'));
+const Url = z.url().check(z.maxLength(2048));
 
 /** Every region of the deployment with its table (replica) and stream names, as JSON. */
-const RegionsJson = z
-  .string()
-  .max(4096)
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(
-    z
-      .record(Region, z.object({ tableName: ResourceName, streamName: ResourceName }).strict())
-      .refine((m) => Object.keys(m).length >= 1 && Object.keys(m).length <= 8, '1 to 8 regions'),
-  );
+const RegionsJson = z.pipe(
+  z.pipe(
+    z.string().check(z.maxLength(4096)),
+    z.transform((text: string, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.issues.push({ code: 'custom', message: 'must be JSON', input: text });
+        return z.NEVER;
+      }
+    }),
+  ),
+  z
+    .record(Region, z.strictObject({ tableName: ResourceName, streamName: ResourceName }))
+    .check(z.refine((m) => Object.keys(m).length >= 1 && Object.keys(m).length <= 8, '1 to 8 regions')),
+);
 
 export const RuntimeEnv = z.object({
   LEDGER_TABLE_NAME: ResourceName,
   TRANSFER_STREAM_NAME: ResourceName,
   AWS_REGION: Region,
   /** The region this deployment writes as (an account's homeRegion). Defaults to AWS_REGION. */
-  LEDGER_REGION: Region.optional(),
-  AWS_ENDPOINT_URL: Url.optional(),
-  AWS_ENDPOINT_URL_DYNAMODB: Url.optional(),
-  AWS_ENDPOINT_URL_KINESIS: Url.optional(),
+  LEDGER_REGION: z.optional(Region),
+  AWS_ENDPOINT_URL: z.optional(Url),
+  AWS_ENDPOINT_URL_DYNAMODB: z.optional(Url),
+  AWS_ENDPOINT_URL_KINESIS: z.optional(Url),
   /** `{"<region>": {"tableName", "streamName"}, ...}` for every region, this one included. */
-  LEDGER_REGIONS: RegionsJson.optional(),
+  LEDGER_REGIONS: z.optional(RegionsJson),
 });
 export type RuntimeEnv = z.infer<typeof RuntimeEnv>;
 

@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-// A namespace import lets esbuild drop the parts of zod the bundle does not use (its locales among them).
-import * as z from 'zod';
+// zod/mini, as the shared config it extends (see shared/domain/identifiers.ts).
+import * as z from 'zod/mini';
 import { createClients } from '../../shared/adapters/clients.js';
 import { DynamoLedgerScanner } from '../../shared/adapters/dynamo-ledger-scanner.js';
 import { ConfigError, RuntimeEnv } from '../../shared/config.js';
@@ -20,7 +20,7 @@ import {
 /** Differences written to one log line at most; the metric counts them all. */
 export const LOGGED_DIFFERENCES_MAX = 100;
 
-const Bounded = (max: number) => z.coerce.number().int().min(1).max(max);
+const Bounded = (max: number) => z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(max)));
 
 /** The auditor Lambda's environment (the CDK construct sets it). Parsed once, at cold start. */
 export const AuditorEnv = z.object({
@@ -30,10 +30,10 @@ export const AuditorEnv = z.object({
   LEDGER_REGION: RuntimeEnv.shape.LEDGER_REGION,
   AWS_ENDPOINT_URL: RuntimeEnv.shape.AWS_ENDPOINT_URL,
   AWS_ENDPOINT_URL_DYNAMODB: RuntimeEnv.shape.AWS_ENDPOINT_URL_DYNAMODB,
-  AUDIT_ITEMS_MAX: Bounded(100_000_000).optional(),
-  AUDIT_SCAN_SEGMENTS: Bounded(SEGMENTS_MAX).optional(),
-  AUDIT_CONCURRENCY: Bounded(CONCURRENCY_MAX).optional(),
-  AUDIT_PAGE_SIZE: Bounded(PAGE_SIZE_MAX).optional(),
+  AUDIT_ITEMS_MAX: Bounded(100_000_000),
+  AUDIT_SCAN_SEGMENTS: Bounded(SEGMENTS_MAX),
+  AUDIT_CONCURRENCY: Bounded(CONCURRENCY_MAX),
+  AUDIT_PAGE_SIZE: Bounded(PAGE_SIZE_MAX),
 });
 
 /** Where to audit and how. */

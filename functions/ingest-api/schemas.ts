@@ -1,12 +1,14 @@
 import { z } from '@hono/zod-openapi';
 import { ATOMIC_LEGS_MAX } from '../../shared/domain/commands.js';
 import {
-  CurrencyCode as DomainCurrencyCode,
-  Identifier as DomainIdentifier,
-  Metadata as DomainMetadata,
-  Reference as DomainReference,
+  currencyCodeChecks,
   ID_PATTERN,
+  identifierChecks,
   METADATA_KEYS_MAX,
+  metadataChecks,
+  metadataKeyChecks,
+  metadataValueChecks,
+  referenceChecks,
 } from '../../shared/domain/identifiers.js';
 import {
   AccountStatus,
@@ -69,22 +71,27 @@ const HTTP_STATUS_MIN = 100;
 const HTTP_STATUS_MAX = 599;
 
 // ---- shared fields (documented copies of the domain schemas) ----
-// zod 4 copies prototype methods onto each schema when it is created, so a domain schema created
-// before @hono/zod-openapi extended zod has no `.openapi`. `.clone()` makes a fresh instance (same
-// checks) that has it, whatever the module load order was.
+// The domain's schemas use zod/mini (a smaller bundle for the consumer); these are the same rules,
+// from the same check factories (shared/domain/identifiers.ts), on zod's classic API, documented.
 
-export const Identifier = DomainIdentifier.clone().openapi({
-  description: '1-64 characters of A-Z a-z 0-9 . _ : -',
-  minLength: 1,
-  maxLength: 64,
-  example: 'acct-alice',
-});
-export const CurrencyCode = DomainCurrencyCode.clone().openapi({
-  description: 'Uppercase ISO 4217 currency code',
-  minLength: 3,
-  maxLength: 3,
-  example: 'EUR',
-});
+export const Identifier = z
+  .string()
+  .check(...identifierChecks())
+  .openapi({
+    description: '1-64 characters of A-Z a-z 0-9 . _ : -',
+    minLength: 1,
+    maxLength: 64,
+    example: 'acct-alice',
+  });
+export const CurrencyCode = z
+  .string()
+  .check(...currencyCodeChecks())
+  .openapi({
+    description: 'Uppercase ISO 4217 currency code',
+    minLength: 3,
+    maxLength: 3,
+    example: 'EUR',
+  });
 // propertyNames is JSON Schema 2020-12 (OpenAPI 3.1); the metadata type only knows 3.0 keywords.
 const metadataDoc = {
   description: `At most ${METADATA_KEYS_MAX} keys (1-64 characters of A-Z a-z 0-9 . _ : -) with string values of at most 256 characters`,
@@ -92,10 +99,16 @@ const metadataDoc = {
   propertyNames: { pattern: ID_PATTERN.source },
   example: { orderId: 'o-123' },
 };
-export const Metadata = DomainMetadata.clone().openapi(metadataDoc);
-export const Reference = DomainReference.clone().openapi({
-  description: 'Free text for the client, at most 128 characters',
-});
+export const Metadata = z
+  .record(z.string().check(...metadataKeyChecks()), z.string().check(...metadataValueChecks()))
+  .check(...metadataChecks())
+  .openapi(metadataDoc);
+export const Reference = z
+  .string()
+  .check(...referenceChecks())
+  .openapi({
+    description: 'Free text for the client, at most 128 characters',
+  });
 const Timestamp = z.iso
   .datetime()
   .openapi({ example: '2025-01-01T12:00:00.000Z', maxLength: TIMESTAMP_LENGTH_MAX });

@@ -1,5 +1,5 @@
-// A namespace import lets esbuild drop the parts of zod the bundle does not use (its locales among them).
-import * as z from 'zod';
+// zod/mini (see identifiers.ts): the consumer decodes every record with these schemas.
+import * as z from 'zod/mini';
 import { CurrencyCode, Identifier, Metadata, Reference } from './identifiers.js';
 import { type AccountSpec, AccountStatus, HOLD_TIMEOUT_SECONDS_MAX, type TransferRequest } from './ledger.js';
 import { formatMinorUnits, isMoneyDigits } from './money.js';
@@ -11,108 +11,93 @@ import { formatMinorUnits, isMoneyDigits } from './money.js';
  *
  * Versioned (`v`) so that a new producer and an old consumer can coexist during a deploy.
  */
-const MoneyDigits = z.string().refine(isMoneyDigits, 'must be a decimal string of 1-19 digits');
-const PositiveMoney = MoneyDigits.refine((s) => BigInt(s) > 0n, 'must be positive');
+const MoneyDigits = z.string().check(z.refine(isMoneyDigits, 'must be a decimal string of 1-19 digits'));
+const PositiveMoney = MoneyDigits.check(z.refine((s) => BigInt(s) > 0n, 'must be positive'));
 const Timestamp = z.iso.datetime();
-const Fingerprint = z.string().min(16).max(64);
-const RequestId = z.string().min(1).max(160);
-const RegionName = z.string().min(1).max(32);
+const Fingerprint = z.string().check(z.minLength(16), z.maxLength(64));
+const RequestId = z.string().check(z.minLength(1), z.maxLength(160));
+const RegionName = z.string().check(z.minLength(1), z.maxLength(32));
 /** A command sent on by a region that is not its account's home; bounded so no two regions ping-pong. */
 export const HOPS_MAX = 3;
-const Hops = z.number().int().min(1).max(HOPS_MAX).optional();
+const Hops = z.optional(z.int().check(z.gte(1), z.lte(HOPS_MAX)));
 
-export const TransferBody = z
-  .object({
-    id: Identifier,
-    debitAccountId: Identifier,
-    creditAccountId: Identifier,
-    amount: PositiveMoney,
-    currency: CurrencyCode,
-    reference: Reference.optional(),
-    metadata: Metadata.optional(),
-    holdTimeoutSeconds: z.number().int().min(1).max(HOLD_TIMEOUT_SECONDS_MAX).optional(),
-    reversalOf: Identifier.optional(),
-    groupId: Identifier.optional(),
-  })
-  .strict();
+export const TransferBody = z.strictObject({
+  id: Identifier,
+  debitAccountId: Identifier,
+  creditAccountId: Identifier,
+  amount: PositiveMoney,
+  currency: CurrencyCode,
+  reference: z.optional(Reference),
+  metadata: z.optional(Metadata),
+  holdTimeoutSeconds: z.optional(z.int().check(z.gte(1), z.lte(HOLD_TIMEOUT_SECONDS_MAX))),
+  reversalOf: z.optional(Identifier),
+  groupId: z.optional(Identifier),
+});
 export type TransferBody = z.infer<typeof TransferBody>;
 
-export const TransferCommand = z
-  .object({
-    v: z.literal(1),
-    type: z.literal('transfer'),
-    fingerprint: Fingerprint,
-    acceptedAt: Timestamp,
-    transfer: TransferBody,
-    hops: Hops,
-  })
-  .strict();
+export const TransferCommand = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('transfer'),
+  fingerprint: Fingerprint,
+  acceptedAt: Timestamp,
+  transfer: TransferBody,
+  hops: Hops,
+});
 export type TransferCommand = z.infer<typeof TransferCommand>;
 
 /** Legs of an atomic batch: all POSTED or all REJECTED, applied in order as one unit. */
 export const ATOMIC_LEGS_MAX = 25;
-export const AtomicGroupCommand = z
-  .object({
-    v: z.literal(1),
-    type: z.literal('atomic_group'),
-    groupId: Identifier,
-    acceptedAt: Timestamp,
-    legs: z
-      .array(z.object({ fingerprint: Fingerprint, transfer: TransferBody }).strict())
-      .min(1)
-      .max(ATOMIC_LEGS_MAX),
-    hops: Hops,
-  })
-  .strict();
+export const AtomicGroupCommand = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('atomic_group'),
+  groupId: Identifier,
+  acceptedAt: Timestamp,
+  legs: z
+    .array(z.strictObject({ fingerprint: Fingerprint, transfer: TransferBody }))
+    .check(z.minLength(1), z.maxLength(ATOMIC_LEGS_MAX)),
+  hops: Hops,
+});
 export type AtomicGroupCommand = z.infer<typeof AtomicGroupCommand>;
 
 /** Capture, void or expiry of a hold; partitioned by the hold's debit account. */
-export const HoldActionCommand = z
-  .object({
-    v: z.literal(1),
-    type: z.enum(['capture', 'void', 'expire']),
-    transferId: Identifier,
-    debitAccountId: Identifier,
-    requestId: RequestId,
-    requestedAt: Timestamp,
-    amount: PositiveMoney.optional(),
-    hops: Hops,
-  })
-  .strict();
+export const HoldActionCommand = z.strictObject({
+  v: z.literal(1),
+  type: z.enum(['capture', 'void', 'expire']),
+  transferId: Identifier,
+  debitAccountId: Identifier,
+  requestId: RequestId,
+  requestedAt: Timestamp,
+  amount: z.optional(PositiveMoney),
+  hops: Hops,
+});
 export type HoldActionCommand = z.infer<typeof HoldActionCommand>;
 
-export const OpenAccountCommand = z
-  .object({
-    v: z.literal(1),
-    type: z.literal('open_account'),
-    fingerprint: Fingerprint,
-    requestedAt: Timestamp,
-    account: z
-      .object({
-        id: Identifier,
-        currency: CurrencyCode,
-        overdraftLimit: MoneyDigits,
-        homeRegion: z.string().min(1).max(32),
-        metadata: Metadata.optional(),
-      })
-      .strict(),
-    hops: Hops,
-  })
-  .strict();
+export const OpenAccountCommand = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('open_account'),
+  fingerprint: Fingerprint,
+  requestedAt: Timestamp,
+  account: z.strictObject({
+    id: Identifier,
+    currency: CurrencyCode,
+    overdraftLimit: MoneyDigits,
+    homeRegion: RegionName,
+    metadata: z.optional(Metadata),
+  }),
+  hops: Hops,
+});
 export type OpenAccountCommand = z.infer<typeof OpenAccountCommand>;
 
-export const UpdateAccountCommand = z
-  .object({
-    v: z.literal(1),
-    type: z.literal('update_account'),
-    accountId: Identifier,
-    requestId: RequestId,
-    requestedAt: Timestamp,
-    overdraftLimit: MoneyDigits.optional(),
-    status: z.enum([AccountStatus.OPEN, AccountStatus.FROZEN, AccountStatus.CLOSED]).optional(),
-    hops: Hops,
-  })
-  .strict();
+export const UpdateAccountCommand = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('update_account'),
+  accountId: Identifier,
+  requestId: RequestId,
+  requestedAt: Timestamp,
+  overdraftLimit: z.optional(MoneyDigits),
+  status: z.optional(z.enum([AccountStatus.OPEN, AccountStatus.FROZEN, AccountStatus.CLOSED])),
+  hops: Hops,
+});
 export type UpdateAccountCommand = z.infer<typeof UpdateAccountCommand>;
 
 /**
@@ -120,36 +105,32 @@ export type UpdateAccountCommand = z.infer<typeof UpdateAccountCommand>;
  * home: credit `amount` from that region's clearing account (or say why not). Partitioned by the
  * credit account; idempotent by transfer id (the credit leg item).
  */
-export const CreditLegCommand = z
-  .object({
-    v: z.literal(1),
-    type: z.literal('credit_leg'),
-    transferId: Identifier,
-    debitAccountId: Identifier,
-    creditAccountId: Identifier,
-    amount: PositiveMoney,
-    currency: CurrencyCode,
-    fromRegion: RegionName,
-    sentAt: Timestamp,
-    hops: Hops,
-  })
-  .strict();
+export const CreditLegCommand = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('credit_leg'),
+  transferId: Identifier,
+  debitAccountId: Identifier,
+  creditAccountId: Identifier,
+  amount: PositiveMoney,
+  currency: CurrencyCode,
+  fromRegion: RegionName,
+  sentAt: Timestamp,
+  hops: Hops,
+});
 export type CreditLegCommand = z.infer<typeof CreditLegCommand>;
 
 /** Step 3: the credit's outcome, back to the debit account's home (POSTED, or the debit RETURNED). */
-export const CreditResultCommand = z
-  .object({
-    v: z.literal(1),
-    type: z.literal('credit_result'),
-    transferId: Identifier,
-    debitAccountId: Identifier,
-    outcome: z.enum(['applied', 'failed']),
-    reason: z.string().min(1).max(64).optional(),
-    fromRegion: RegionName,
-    sentAt: Timestamp,
-    hops: Hops,
-  })
-  .strict();
+export const CreditResultCommand = z.strictObject({
+  v: z.literal(1),
+  type: z.literal('credit_result'),
+  transferId: Identifier,
+  debitAccountId: Identifier,
+  outcome: z.enum(['applied', 'failed']),
+  reason: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  fromRegion: RegionName,
+  sentAt: Timestamp,
+  hops: Hops,
+});
 export type CreditResultCommand = z.infer<typeof CreditResultCommand>;
 
 export const LedgerCommand = z.union([
