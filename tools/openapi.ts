@@ -1,36 +1,58 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildIngestApp, openApiDocument } from '../functions/ingest-api/app.js';
-import { loadConfig } from '../shared/config.js';
+import {
+  OPENAPI_JSON_PATH,
+  OPENAPI_MODULE_PATH,
+  openApiDocument,
+  renderOpenApiJson,
+  renderOpenApiModule,
+} from '../functions/ingest-api/openapi.js';
 
-const DEFAULT_OUT = 'docs/openapi.json';
+const HELP = `Usage: npm run openapi -- [--out <file>] [--module <file>] [--check]
 
-const HELP = `Usage: npm run openapi -- [--out <file>] [--check]
-
-Writes the OpenAPI 3.1 document of the ingest API (the same one GET /openapi.json serves),
-generated from the route schemas. No AWS is needed: the real app is built over placeholder
-configuration (creating SDK clients sends nothing; no route is called).
+Generates the OpenAPI 3.1 document of the ingest API from the route definitions and writes it
+twice: as docs/openapi.json, and as the module GET /openapi.json serves (the Lambda never builds
+the document itself, so it carries no OpenAPI generator). No AWS is needed: no route is called.
 
 Options:
-  --out <file>  where to write it (default: ${DEFAULT_OUT})
-  --check       write nothing; exit 1 if <file> is missing or differs from the generated document
-  -h, --help    show this help
+  --out <file>     the JSON document (default: ${OPENAPI_JSON_PATH})
+  --module <file>  the served module (default: ${OPENAPI_MODULE_PATH})
+  --check          write nothing; exit 1 if either file is missing or differs from what would be generated
+  -h, --help       show this help
 `;
 
-/** The document as written to disk: stable key order from the routes, two-space indent, final newline. */
-function renderOpenApi(): string {
-  const app = buildIngestApp(
-    loadConfig({ LEDGER_TABLE_NAME: 'openapi', TRANSFER_STREAM_NAME: 'openapi', AWS_REGION: 'us-east-2' }),
-  );
-  return `${JSON.stringify(openApiDocument(app), null, 2)}\n`;
+interface Output {
+  readonly path: string;
+  readonly text: string;
+}
+
+/** The files as they should be; both from one document. */
+function renderOutputs(out: string, module: string): Output[] {
+  const document = openApiDocument();
+  return [
+    { path: out, text: renderOpenApiJson(document) },
+    { path: module, text: renderOpenApiModule(document) },
+  ];
+}
+
+/** The outputs whose file is missing or different, each with what is wrong. */
+async function staleOutputs(outputs: readonly Output[]): Promise<string[]> {
+  const stale: string[] = [];
+  for (const output of outputs) {
+    const current = await readFile(resolve(output.path), 'utf8').catch(() => undefined);
+    if (current !== output.text)
+      stale.push(`${output.path} is ${current === undefined ? 'missing' : 'out of date'}`);
+  }
+  return stale;
 }
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      out: { type: 'string', default: DEFAULT_OUT },
+      out: { type: 'string', default: OPENAPI_JSON_PATH },
+      module: { type: 'string', default: OPENAPI_MODULE_PATH },
       check: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -40,19 +62,18 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const out = resolve(values.out);
-  const document = renderOpenApi();
+  const outputs = renderOutputs(values.out, values.module);
   if (values.check) {
-    const current = await readFile(out, 'utf8').catch(() => undefined);
-    if (current === document) return 0;
-    process.stderr.write(
-      `${values.out} is ${current === undefined ? 'missing' : 'out of date'}: run npm run openapi\n`,
-    );
-    return 1;
+    const stale = await staleOutputs(outputs);
+    for (const line of stale) process.stderr.write(`${line}: run npm run openapi\n`);
+    return stale.length === 0 ? 0 : 1;
   }
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, document);
-  process.stdout.write(`wrote ${values.out} (${Buffer.byteLength(document)} bytes)\n`);
+  for (const output of outputs) {
+    const file = resolve(output.path);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, output.text);
+    process.stdout.write(`wrote ${output.path} (${Buffer.byteLength(output.text)} bytes)\n`);
+  }
   return 0;
 }
 

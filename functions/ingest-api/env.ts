@@ -1,4 +1,4 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
 import type { LiteralViolation } from './json-guard.js';
 
 /** A JSON body read and parsed once at the edge (see `jsonBody` in middleware.ts). */
@@ -23,4 +23,4 @@ export interface AppEnv {
   };
 }
 
-export type IngestApp = OpenAPIHono<AppEnv>;
+export type IngestApp = Hono<AppEnv>;

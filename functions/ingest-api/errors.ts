@@ -1,5 +1,5 @@
-import type { Hook } from '@hono/zod-openapi';
-import type { Context, ErrorHandler } from 'hono';
+import type { Hook } from '@hono/zod-validator';
+import type { Context, ErrorHandler, ValidationTargets } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
@@ -215,10 +215,13 @@ const TARGET_PREFIX: Partial<Record<string, string>> = {
 };
 
 /**
- * The OpenAPIHono defaultHook: a failed validation becomes 422 validation_failed with one details
- * entry per field. A path parameter that fails its pattern names nothing that can exist: 404.
+ * The hook of every route validator (routes/registrar.ts): a failed validation becomes 422
+ * validation_failed with one details entry per field. A path parameter that fails its pattern names
+ * nothing that can exist: 404.
  */
-export const validationHook: Hook<unknown, AppEnv, string, undefined> = (result) => {
+export const validationHook: Hook<unknown, AppEnv, string, keyof ValidationTargets, object, z.ZodType> = (
+  result,
+) => {
   if (result.success) return undefined;
   if (result.target === 'param') throw notFound('no such resource');
   const prefix = TARGET_PREFIX[result.target];

@@ -1,4 +1,4 @@
-import { z } from '@hono/zod-openapi';
+import * as z from 'zod';
 import { ATOMIC_LEGS_MAX } from '../../shared/domain/commands.js';
 import {
   currencyCodeChecks,
@@ -73,11 +73,16 @@ const HTTP_STATUS_MAX = 599;
 // ---- shared fields (documented copies of the domain schemas) ----
 // The domain's schemas use zod/mini (a smaller bundle for the consumer); these are the same rules,
 // from the same check factories (shared/domain/identifiers.ts), on zod's classic API, documented.
+// The documentation is zod's own metadata: `.meta()` returns a copy carrying it and costs the
+// Lambda nothing more than these strings; zod-to-openapi reads it when the document is built
+// (openapi.ts). `id` names a component, every other key is an OpenAPI keyword. Checks added later
+// (`.refine()`, `.max()`) keep it and `.optional()` wraps it, but a schema rebuilt from its
+// definition (`.strict()`, `.extend()`) starts bare: put the component `id` last.
 
 export const Identifier = z
   .string()
   .check(...identifierChecks())
-  .openapi({
+  .meta({
     description: '1-64 characters of A-Z a-z 0-9 . _ : -',
     minLength: 1,
     maxLength: 64,
@@ -86,32 +91,31 @@ export const Identifier = z
 export const CurrencyCode = z
   .string()
   .check(...currencyCodeChecks())
-  .openapi({
+  .meta({
     description: 'Uppercase ISO 4217 currency code',
     minLength: 3,
     maxLength: 3,
     example: 'EUR',
   });
-// propertyNames is JSON Schema 2020-12 (OpenAPI 3.1); the metadata type only knows 3.0 keywords.
-const metadataDoc = {
-  description: `At most ${METADATA_KEYS_MAX} keys (1-64 characters of A-Z a-z 0-9 . _ : -) with string values of at most 256 characters`,
-  maxProperties: METADATA_KEYS_MAX,
-  propertyNames: { pattern: ID_PATTERN.source },
-  example: { orderId: 'o-123' },
-};
 export const Metadata = z
   .record(z.string().check(...metadataKeyChecks()), z.string().check(...metadataValueChecks()))
   .check(...metadataChecks())
-  .openapi(metadataDoc);
+  .meta({
+    description: `At most ${METADATA_KEYS_MAX} keys (1-64 characters of A-Z a-z 0-9 . _ : -) with string values of at most 256 characters`,
+    maxProperties: METADATA_KEYS_MAX,
+    // JSON Schema 2020-12, as OpenAPI 3.1 allows.
+    propertyNames: { pattern: ID_PATTERN.source },
+    example: { orderId: 'o-123' },
+  });
 export const Reference = z
   .string()
   .check(...referenceChecks())
-  .openapi({
+  .meta({
     description: 'Free text for the client, at most 128 characters',
   });
 const Timestamp = z.iso
   .datetime()
-  .openapi({ example: '2025-01-01T12:00:00.000Z', maxLength: TIMESTAMP_LENGTH_MAX });
+  .meta({ example: '2025-01-01T12:00:00.000Z', maxLength: TIMESTAMP_LENGTH_MAX });
 
 /** The message of a missing required field (see issueDetails in errors.ts for the other schemas). */
 export const REQUIRED_MESSAGE = 'is required';
@@ -121,7 +125,7 @@ const POSITIVE_MESSAGE = `must be a decimal string of 1-${MONEY_DIGITS_MAX} digi
 const MoneyDigits = z
   .string()
   .regex(new RegExp(`^[0-9]{1,${MONEY_DIGITS_MAX}}$`), DIGITS_MESSAGE)
-  .openapi({ minLength: 1, maxLength: MONEY_DIGITS_MAX });
+  .meta({ minLength: 1, maxLength: MONEY_DIGITS_MAX });
 
 /** Request money that may be zero (a limit): a digit string or a safe JSON integer. */
 export const Money = z
@@ -133,11 +137,11 @@ export const Money = z
         .int({ error: MONEY_MESSAGE })
         .min(0, { error: MONEY_MESSAGE })
         .max(MONEY_JSON_NUMBER_MAX, { error: MONEY_MESSAGE })
-        .openapi({ format: 'int64' }),
+        .meta({ format: 'int64' }),
     ],
     { error: (issue) => (issue.input === undefined ? REQUIRED_MESSAGE : MONEY_MESSAGE) },
   )
-  .openapi({
+  .meta({
     description: `Minor units: a decimal string of 1-${MONEY_DIGITS_MAX} digits, or a JSON integer up to 2^53-1`,
     example: '0',
   });
@@ -152,11 +156,11 @@ export const PositiveMoney = z
         .int({ error: POSITIVE_MESSAGE })
         .min(1, { error: 'must be greater than zero' })
         .max(MONEY_JSON_NUMBER_MAX, { error: POSITIVE_MESSAGE })
-        .openapi({ format: 'int64' }),
+        .meta({ format: 'int64' }),
     ],
     { error: (issue) => (issue.input === undefined ? REQUIRED_MESSAGE : POSITIVE_MESSAGE) },
   )
-  .openapi({
+  .meta({
     description: `Minor units, greater than zero: a decimal string of 1-${MONEY_DIGITS_MAX} digits, or a JSON integer up to 2^53-1`,
     example: '1250',
   });
@@ -165,7 +169,7 @@ export const PositiveMoney = z
 export const MoneyString = z
   .string()
   .regex(/^-?[0-9]{1,40}$/)
-  .openapi({
+  .meta({
     description: 'Minor units as a decimal string',
     example: '1250',
     maxLength: MONEY_STRING_LENGTH_MAX,
@@ -177,13 +181,13 @@ export const OpenAccountBody = z
   .object({
     id: Identifier,
     currency: CurrencyCode,
-    overdraftLimit: Money.optional().openapi({ default: '0' }),
+    overdraftLimit: Money.optional().meta({ default: '0' }),
     metadata: Metadata.optional(),
     homeRegion: z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name')
       .optional()
-      .openapi({
+      .meta({
         description:
           "The region whose ledger writes this account (one of the deployment's regions). Default: the " +
           'region that received the request. Transfers debiting it are applied there.',
@@ -192,19 +196,19 @@ export const OpenAccountBody = z
       }),
   })
   .strict()
-  .openapi('OpenAccountRequest');
+  .meta({ id: 'OpenAccountRequest' });
 export type OpenAccountBody = z.infer<typeof OpenAccountBody>;
 
 const HOLD_TIMEOUT_MESSAGE = `must be an integer from 1 to ${HOLD_TIMEOUT_SECONDS_MAX}`;
 
 export const TransferBody = z
   .object({
-    id: Identifier.openapi({
+    id: Identifier.meta({
       description: 'Client-chosen transfer id: the idempotency key',
       example: 'tx-0001',
     }),
     debitAccountId: Identifier,
-    creditAccountId: Identifier.openapi({ example: 'acct-bob' }),
+    creditAccountId: Identifier.meta({ example: 'acct-bob' }),
     amount: PositiveMoney,
     currency: CurrencyCode,
     reference: Reference.optional(),
@@ -212,7 +216,7 @@ export const TransferBody = z
     hold: z
       .boolean()
       .optional()
-      .openapi({
+      .meta({
         default: false,
         description:
           'true: reserve the amount on the debit account instead of moving it. The transfer becomes HELD ' +
@@ -224,7 +228,7 @@ export const TransferBody = z
       .min(1, { error: HOLD_TIMEOUT_MESSAGE })
       .max(HOLD_TIMEOUT_SECONDS_MAX, { error: HOLD_TIMEOUT_MESSAGE })
       .optional()
-      .openapi({
+      .meta({
         format: 'int32',
         default: HOLD_TIMEOUT_SECONDS_DEFAULT,
         description:
@@ -242,7 +246,7 @@ export const TransferBody = z
       });
     }
   })
-  .openapi('TransferRequest');
+  .meta({ id: 'TransferRequest' });
 export type TransferBody = z.infer<typeof TransferBody>;
 
 const ATOMIC_DESCRIPTION =
@@ -253,10 +257,10 @@ const ATOMIC_DESCRIPTION =
 export const BatchBody = z
   .object({
     transfers: z.array(TransferBody).min(1).max(TRANSFERS_PER_BATCH_MAX),
-    atomic: z.boolean().optional().openapi({ default: false, description: ATOMIC_DESCRIPTION }),
+    atomic: z.boolean().optional().meta({ default: false, description: ATOMIC_DESCRIPTION }),
   })
   .strict()
-  .openapi('TransferBatchRequest');
+  .meta({ id: 'TransferBatchRequest' });
 
 /** What the batch route checks as a whole: items are validated one by one. */
 export const BatchEnvelope = z
@@ -270,31 +274,31 @@ export type BatchEnvelope = z.infer<typeof BatchEnvelope>;
 /** POST /v1/transfers/{id}/capture: the whole hold, or `amount` of it (the rest is released). */
 export const CaptureBody = z
   .object({
-    amount: PositiveMoney.optional().openapi({
+    amount: PositiveMoney.optional().meta({
       description:
         'Minor units to capture, at most the held amount; default: all of it. The rest is released.',
     }),
   })
   .strict()
-  .openapi('CaptureRequest');
+  .meta({ id: 'CaptureRequest' });
 export type CaptureBody = z.infer<typeof CaptureBody>;
 
 /** POST /v1/transfers/{id}/void: nothing to say beyond the path. */
-export const VoidBody = z.object({}).strict().openapi('VoidRequest');
+export const VoidBody = z.object({}).strict().meta({ id: 'VoidRequest' });
 
 /** POST /v1/transfers/{id}/reverse. */
 export const ReverseBody = z
   .object({
-    id: Identifier.openapi({
+    id: Identifier.meta({
       description: "The reversal's own transfer id (its idempotency key)",
       example: 'tx-0001-rev',
     }),
   })
   .strict()
-  .openapi('ReverseRequest');
+  .meta({ id: 'ReverseRequest' });
 export type ReverseBody = z.infer<typeof ReverseBody>;
 
-const AccountStatusSchema = z.enum([AccountStatus.OPEN, AccountStatus.FROZEN, AccountStatus.CLOSED]).openapi({
+const AccountStatusSchema = z.enum([AccountStatus.OPEN, AccountStatus.FROZEN, AccountStatus.CLOSED]).meta({
   description:
     'OPEN: usable. FROZEN: every transfer to or from it is REJECTED (account_frozen) until reopened. ' +
     'CLOSED: final, only at a zero balance and no holds (account_closed).',
@@ -310,11 +314,11 @@ export const AccountChangeBody = z
   .refine((b) => b.overdraftLimit !== undefined || b.status !== undefined, {
     message: 'send overdraftLimit, status or both',
   })
-  .openapi('AccountChangeRequest', { minProperties: 1 });
+  .meta({ id: 'AccountChangeRequest', minProperties: 1 });
 export type AccountChangeBody = z.infer<typeof AccountChangeBody>;
 
 export const IdParams = z.object({
-  id: Identifier.openapi({ param: { name: 'id', in: 'path' } }),
+  id: Identifier.meta({ param: { name: 'id', in: 'path' } }),
 });
 
 const LIMIT_PATTERN = /^(?:100|[1-9][0-9]?)$/;
@@ -326,7 +330,7 @@ export const StatementQuery = z
       .string()
       .refine((s) => LIMIT_PATTERN.test(s), `must be an integer from 1 to ${STATEMENT_PAGE_MAX}`)
       .optional()
-      .openapi({
+      .meta({
         type: 'integer',
         format: 'int32',
         minimum: 1,
@@ -339,7 +343,7 @@ export const StatementQuery = z
       .min(1)
       .max(CURSOR_LENGTH_MAX)
       .optional()
-      .openapi({ description: 'nextCursor of the previous page', param: { name: 'cursor', in: 'query' } }),
+      .meta({ description: 'nextCursor of the previous page', param: { name: 'cursor', in: 'query' } }),
   })
   .strict();
 
@@ -350,7 +354,7 @@ const PREFER_HEADER_DOCUMENTED_MAX = 256;
 const PreferHeader = z
   .string()
   .optional()
-  .openapi({
+  .meta({
     description:
       `\`wait=N\` (seconds, 0-${WAIT_SECONDS_MAX}): instead of 202, wait up to N seconds for the ledger and ` +
       `answer 200 with the final state if it arrives in time. A larger N is taken as ${WAIT_SECONDS_MAX}; a ` +
@@ -361,7 +365,7 @@ const PreferHeader = z
   });
 
 export const TransferHeaders = z.object({
-  'Idempotency-Key': Identifier.optional().openapi({
+  'Idempotency-Key': Identifier.optional().meta({
     description: 'Optional; when sent it must equal the body `id`',
     param: { name: 'Idempotency-Key', in: 'header' },
   }),
@@ -378,7 +382,7 @@ export const AccountChangeHeaders = z.object({
       `must be 1-${ACCOUNT_CHANGE_KEY_LENGTH_MAX} visible ASCII characters`,
     )
     .optional()
-    .openapi({
+    .meta({
       description:
         'Optional request id of this change: the same key again answers the outcome of the first request ' +
         "(without applying it twice) while it is among the account's last 16 changes.",
@@ -394,19 +398,19 @@ export const AccountView = z
     id: Identifier,
     currency: CurrencyCode,
     balance: MoneyString,
-    heldAmount: MoneyString.openapi({ description: 'Sum of the active holds on this account' }),
-    availableBalance: MoneyString.openapi({
+    heldAmount: MoneyString.meta({ description: 'Sum of the active holds on this account' }),
+    availableBalance: MoneyString.meta({
       description: 'balance - heldAmount: what a new transfer or hold may use (down to -overdraftLimit)',
     }),
     overdraftLimit: MoneyString,
-    inFlightAmount: MoneyString.optional().openapi({
+    inFlightAmount: MoneyString.optional().meta({
       description:
         'Debits on their way to a credit in another region (transfers DEBITED): already out of the balance, ' +
         'they may still be returned; an account cannot be closed until they settle. Absent when 0.',
     }),
     status: AccountStatusSchema,
-    homeRegion: z.string().openapi({ example: 'eu-west-1', maxLength: REGION_LENGTH_MAX }),
-    version: z.number().int().min(0).openapi({
+    homeRegion: z.string().meta({ example: 'eu-west-1', maxLength: REGION_LENGTH_MAX }),
+    version: z.number().int().min(0).meta({
       description: 'Ledger writes applied to the account so far',
       format: 'int64',
       maximum: SAFE_INTEGER_MAX,
@@ -415,7 +419,7 @@ export const AccountView = z
     updatedAt: Timestamp,
     metadata: Metadata.optional(),
   })
-  .openapi('Account');
+  .meta({ id: 'Account' });
 export type AccountView = z.infer<typeof AccountView>;
 
 const TRANSFER_STATUSES = [
@@ -428,7 +432,7 @@ const TRANSFER_STATUSES = [
   TransferStatus.DEBITED,
   TransferStatus.RETURNED,
 ] as const;
-const TransferStatusSchema = z.enum(TRANSFER_STATUSES).openapi({
+const TransferStatusSchema = z.enum(TRANSFER_STATUSES).meta({
   description:
     'ACCEPTED: recorded and queued. HELD: a hold, amount reserved. POSTED: money moved (final, may be ' +
     'reversed). REJECTED: refused, see `reason` (final). VOIDED / EXPIRED: a hold released (final). ' +
@@ -453,23 +457,23 @@ export const TRANSFER_HISTORY_MAX = 100;
 
 export const TransferActionView = z
   .object({
-    requestId: z.string().max(160).openapi({ example: 'capture:tx-0001:all' }),
+    requestId: z.string().max(160).meta({ example: 'capture:tx-0001:all' }),
     action: z.enum(['capture', 'void', 'expire']),
     at: Timestamp,
     outcome: z.enum(['applied', 'ignored']),
-    reason: z.string().max(64).optional().openapi({
+    reason: z.string().max(64).optional().meta({
       description: 'Why an ignored action did nothing (e.g. hold_not_active)',
       example: 'hold_not_active',
     }),
   })
-  .openapi('TransferAction');
+  .meta({ id: 'TransferAction' });
 export type TransferActionView = z.infer<typeof TransferActionView>;
 
 export const TransferView = z
   .object({
     id: Identifier,
     status: TransferStatusSchema,
-    reason: RejectionReasonSchema.optional().openapi({
+    reason: RejectionReasonSchema.optional().meta({
       description: 'Why the ledger rejected it (REJECTED) or its credit failed (RETURNED)',
     }),
     debitAccountId: Identifier,
@@ -478,38 +482,38 @@ export const TransferView = z
     currency: CurrencyCode,
     reference: Reference.optional(),
     metadata: Metadata.optional(),
-    hold: z.boolean().openapi({ description: 'Whether it was submitted as a hold' }),
+    hold: z.boolean().meta({ description: 'Whether it was submitted as a hold' }),
     holdTimeoutSeconds: z
       .number()
       .int()
       .min(1)
       .max(HOLD_TIMEOUT_SECONDS_MAX)
       .optional()
-      .openapi({ format: 'int32' }),
+      .meta({ format: 'int32' }),
     heldAt: Timestamp.optional(),
-    holdExpiresAt: Timestamp.optional().openapi({ description: 'When a HELD hold expires by itself' }),
-    capturedAmount: MoneyString.optional().openapi({ description: 'What a captured hold moved' }),
-    releasedAt: Timestamp.optional().openapi({ description: 'When a hold was voided or expired' }),
-    reversedBy: Identifier.optional().openapi({ description: 'The POSTED reversal of this transfer' }),
-    reversalOf: Identifier.optional().openapi({ description: 'The transfer this one reverses' }),
-    groupId: Identifier.optional().openapi({ description: 'The atomic batch this transfer belongs to' }),
+    holdExpiresAt: Timestamp.optional().meta({ description: 'When a HELD hold expires by itself' }),
+    capturedAmount: MoneyString.optional().meta({ description: 'What a captured hold moved' }),
+    releasedAt: Timestamp.optional().meta({ description: 'When a hold was voided or expired' }),
+    reversedBy: Identifier.optional().meta({ description: 'The POSTED reversal of this transfer' }),
+    reversalOf: Identifier.optional().meta({ description: 'The transfer this one reverses' }),
+    groupId: Identifier.optional().meta({ description: 'The atomic batch this transfer belongs to' }),
     acceptedAt: Timestamp,
     postedAt: Timestamp.optional(),
     rejectedAt: Timestamp.optional(),
-    creditRegion: z.string().max(REGION_LENGTH_MAX).optional().openapi({
+    creditRegion: z.string().max(REGION_LENGTH_MAX).optional().meta({
       description: 'Across home regions only: where the credit is applied',
       example: 'ca-central-1',
     }),
-    debitedAt: Timestamp.optional().openapi({
+    debitedAt: Timestamp.optional().meta({
       description: 'Across home regions: when the debit was applied',
     }),
-    returnedAt: Timestamp.optional().openapi({ description: 'When a failed credit returned the debit' }),
+    returnedAt: Timestamp.optional().meta({ description: 'When a failed credit returned the debit' }),
     history: z
       .array(TransferActionView)
       .max(TRANSFER_HISTORY_MAX)
-      .openapi({ description: 'Captures, voids and expiries the ledger saw, oldest first' }),
+      .meta({ description: 'Captures, voids and expiries the ledger saw, oldest first' }),
   })
-  .openapi('Transfer');
+  .meta({ id: 'Transfer' });
 export type TransferView = z.infer<typeof TransferView>;
 
 export const StatementEntryView = z
@@ -524,13 +528,13 @@ export const StatementEntryView = z
         LineType.RELEASE,
         LineType.RETURN,
       ])
-      .openapi({
+      .meta({
         description:
           'DEBIT / CREDIT: money moved. HOLD: amount reserved (heldAmount up). CAPTURE: a hold captured ' +
           '(balance down by amount, the whole hold released). RELEASE: a hold voided or expired. RETURN: a ' +
           'debit given back because its credit failed in the other region.',
       }),
-    direction: z.enum([EntryDirection.DEBIT, EntryDirection.CREDIT]).optional().openapi({
+    direction: z.enum([EntryDirection.DEBIT, EntryDirection.CREDIT]).optional().meta({
       description:
         'DEBIT for DEBIT and CAPTURE lines, CREDIT for CREDIT and RETURN; absent on HOLD and RELEASE',
     }),
@@ -539,9 +543,9 @@ export const StatementEntryView = z
     counterpartyAccountId: Identifier.optional(),
     balanceAfter: MoneyString,
     heldAmountAfter: MoneyString,
-    availableBalanceAfter: MoneyString.openapi({ description: 'balanceAfter - heldAmountAfter' }),
+    availableBalanceAfter: MoneyString.meta({ description: 'balanceAfter - heldAmountAfter' }),
     postedAt: Timestamp,
-    version: z.number().int().min(1).openapi({
+    version: z.number().int().min(1).meta({
       description: 'The account version the write of this line produced',
       format: 'int64',
       maximum: SAFE_INTEGER_MAX,
@@ -550,9 +554,9 @@ export const StatementEntryView = z
       .number()
       .int()
       .min(0)
-      .openapi({ description: 'Position of the line within that write', format: 'int32', maximum: 10_000 }),
+      .meta({ description: 'Position of the line within that write', format: 'int32', maximum: 10_000 }),
   })
-  .openapi('StatementEntry');
+  .meta({ id: 'StatementEntry' });
 export type StatementEntryView = z.infer<typeof StatementEntryView>;
 
 export const StatementPageView = z
@@ -561,25 +565,25 @@ export const StatementPageView = z
     nextCursor: z
       .string()
       .nullable()
-      .openapi({ description: 'Pass as `cursor` for the next (older) page', maxLength: CURSOR_LENGTH_MAX }),
+      .meta({ description: 'Pass as `cursor` for the next (older) page', maxLength: CURSOR_LENGTH_MAX }),
   })
-  .openapi('StatementPage');
+  .meta({ id: 'StatementPage' });
 export type StatementPageView = z.infer<typeof StatementPageView>;
 
 export const ErrorDetail = z
   .object({
-    path: z.string().openapi({
+    path: z.string().meta({
       description: 'Dotted path of the offending field, e.g. transfers.3.amount; "" is the whole body',
       maxLength: DETAIL_PATH_LENGTH_MAX,
     }),
-    message: z.string().openapi({ maxLength: DETAIL_MESSAGE_LENGTH_MAX }),
+    message: z.string().meta({ maxLength: DETAIL_MESSAGE_LENGTH_MAX }),
   })
-  .openapi('ErrorDetail');
+  .meta({ id: 'ErrorDetail' });
 export type ErrorDetail = z.infer<typeof ErrorDetail>;
 
 export const ErrorObject = z
   .object({
-    code: z.string().openapi({
+    code: z.string().meta({
       description:
         'malformed_json, invalid_cursor, not_found, method_not_allowed, idempotency_conflict, payload_too_large, ' +
         'unsupported_media_type, validation_failed, service_unavailable, internal_error; on 409 also ' +
@@ -588,14 +592,14 @@ export const ErrorObject = z
       example: 'validation_failed',
       maxLength: ERROR_CODE_LENGTH_MAX,
     }),
-    message: z.string().openapi({ maxLength: ERROR_MESSAGE_LENGTH_MAX }),
-    details: z.array(ErrorDetail).optional().openapi({ maxItems: ERROR_DETAILS_DOCUMENTED_MAX }),
+    message: z.string().meta({ maxLength: ERROR_MESSAGE_LENGTH_MAX }),
+    details: z.array(ErrorDetail).optional().meta({ maxItems: ERROR_DETAILS_DOCUMENTED_MAX }),
   })
-  .openapi('ErrorObject');
+  .meta({ id: 'ErrorObject' });
 export type ErrorObject = z.infer<typeof ErrorObject>;
 
 /** The one error shape of every non-2xx answer. */
-export const ErrorBody = z.object({ error: ErrorObject }).openapi('Error');
+export const ErrorBody = z.object({ error: ErrorObject }).meta({ id: 'Error' });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 export const BatchResultView = z
@@ -604,10 +608,10 @@ export const BatchResultView = z
       .number()
       .int()
       .min(0)
-      .openapi({ format: 'int32', maximum: TRANSFERS_PER_BATCH_MAX - 1 }),
+      .meta({ format: 'int32', maximum: TRANSFERS_PER_BATCH_MAX - 1 }),
     id: Identifier.optional(),
     status: z.enum([...TRANSFER_STATUSES, 'ERROR']),
-    httpStatus: z.number().int().openapi({
+    httpStatus: z.number().int().meta({
       description: 'The status this item would have had on POST /v1/transfers',
       format: 'int32',
       minimum: HTTP_STATUS_MIN,
@@ -616,15 +620,15 @@ export const BatchResultView = z
     transfer: TransferView.optional(),
     error: ErrorObject.optional(),
   })
-  .openapi('TransferBatchResult');
+  .meta({ id: 'TransferBatchResult' });
 export type BatchResultView = z.infer<typeof BatchResultView>;
 
 export const BatchResponse = z
   .object({
     results: z.array(BatchResultView).max(TRANSFERS_PER_BATCH_MAX),
-    groupId: Identifier.optional().openapi({ description: 'The atomic batch (atomic requests only)' }),
+    groupId: Identifier.optional().meta({ description: 'The atomic batch (atomic requests only)' }),
   })
-  .openapi('TransferBatchResponse');
+  .meta({ id: 'TransferBatchResponse' });
 export type BatchResponse = z.infer<typeof BatchResponse>;
 
-export const HealthView = z.object({ status: z.literal('ok') }).openapi('Health');
+export const HealthView = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });

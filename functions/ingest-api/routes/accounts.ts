@@ -1,7 +1,5 @@
-import { createRoute } from '@hono/zod-openapi';
 import { AccountChangeRefusal } from '../../../shared/domain/ledger.js';
 import type { IngestService } from '../../../shared/services/ingest-service.js';
-import type { IngestApp } from '../env.js';
 import { conflict, idempotencyConflict, notFound, serviceUnavailable, validationFailed } from '../errors.js';
 import { BODY_BYTES_MAX, jsonBody } from '../middleware.js';
 import {
@@ -15,6 +13,7 @@ import {
   StatementQuery,
 } from '../schemas.js';
 import { accountChangeOf, accountSpecOf, accountView, statementEntryView } from '../views.js';
+import { defineRoute, type RouteRegistrar } from './registrar.js';
 import {
   errorResponse,
   errorResponses,
@@ -24,7 +23,7 @@ import {
 } from './responses.js';
 import { AUTHENTICATED } from './security.js';
 
-const openAccount = createRoute({
+const openAccount = defineRoute({
   method: 'post',
   path: '/v1/accounts',
   tags: ['accounts'],
@@ -44,7 +43,7 @@ const openAccount = createRoute({
   },
 });
 
-const getAccount = createRoute({
+const getAccount = defineRoute({
   method: 'get',
   path: '/v1/accounts/{id}',
   tags: ['accounts'],
@@ -56,7 +55,7 @@ const getAccount = createRoute({
   responses: { 200: jsonResponse('The account', AccountView), ...errorResponses(404, 503) },
 });
 
-const changeAccount = createRoute({
+const changeAccount = defineRoute({
   method: 'patch',
   path: '/v1/accounts/{id}',
   security: AUTHENTICATED,
@@ -92,7 +91,7 @@ const changeAccount = createRoute({
   },
 });
 
-const listStatement = createRoute({
+const listStatement = defineRoute({
   method: 'get',
   path: '/v1/accounts/{id}/transfers',
   tags: ['accounts'],
@@ -107,8 +106,8 @@ const listStatement = createRoute({
   },
 });
 
-export function registerAccountRoutes(app: IngestApp, service: IngestService): void {
-  app.openapi(openAccount, async (c) => {
+export function registerAccountRoutes(routes: RouteRegistrar, service: IngestService): void {
+  routes.openapi(openAccount, async (c) => {
     const outcome = await service.openAccount(accountSpecOf(c.req.valid('json')));
     switch (outcome.kind) {
       case 'created':
@@ -124,14 +123,14 @@ export function registerAccountRoutes(app: IngestApp, service: IngestService): v
     }
   });
 
-  app.openapi(getAccount, async (c) => {
+  routes.openapi(getAccount, async (c) => {
     const { id } = c.req.valid('param');
     const account = await service.getAccount(id);
     if (account === undefined) throw notFound(`account ${id} not found`);
     return c.json(accountView(account), 200);
   });
 
-  app.openapi(changeAccount, async (c) => {
+  routes.openapi(changeAccount, async (c) => {
     const { id } = c.req.valid('param');
     const key = c.req.valid('header')['Idempotency-Key'];
     const outcome = await service.updateAccount(id, accountChangeOf(c.req.valid('json')), key);
@@ -149,7 +148,7 @@ export function registerAccountRoutes(app: IngestApp, service: IngestService): v
     }
   });
 
-  app.openapi(listStatement, async (c) => {
+  routes.openapi(listStatement, async (c) => {
     const { id } = c.req.valid('param');
     const { limit, cursor } = c.req.valid('query');
     const account = await service.getAccount(id);

@@ -1,7 +1,6 @@
 import { ATOMIC_LEGS_MAX } from '../../../shared/domain/commands.js';
 import { type Transfer, type TransferRequest, TransferStatus } from '../../../shared/domain/ledger.js';
 import type { IngestService, SubmitOutcome } from '../../../shared/services/ingest-service.js';
-import type { IngestApp } from '../env.js';
 import {
   errorObject,
   idempotencyConflict,
@@ -22,11 +21,37 @@ import {
   TransferBody,
 } from '../schemas.js';
 import { transferRequestOf, transferView } from '../views.js';
+import { defineRoute, type RouteRegistrar } from './registrar.js';
 import { errorResponse, errorResponses, jsonRequest, jsonResponse } from './responses.js';
 import { AUTHENTICATED } from './security.js';
 import { submitAnswer } from './transfers.js';
 
 export const BATCH_PATH = '/v1/transfers/batch';
+
+const submitBatch = defineRoute({
+  method: 'post',
+  path: BATCH_PATH,
+  tags: ['transfers'],
+  operationId: 'submitTransferBatch',
+  summary: 'Submit up to 500 transfers at once, or up to 25 as one atomic unit',
+  security: AUTHENTICATED,
+  description:
+    'Always 202 once the envelope is valid: `results` has one entry per item, in input order, each with ' +
+    'the status and httpStatus that POST /v1/transfers would have answered for it. ' +
+    `With \`"atomic": true\` (1-${ATOMIC_LEGS_MAX} transfers, no holds) every item must be valid or the ` +
+    'request is 422 with each failing field; the transfers are then applied in order as one unit, all ' +
+    'POSTED or all REJECTED (the failing one with its own reason, the others linked_transfer_failed), ' +
+    'and the answer carries their `groupId`. A transfer may spend what an earlier one credited.',
+  request: { body: jsonRequest(BatchBody) },
+  responses: {
+    202: jsonResponse('One result per item, in input order', BatchResponse),
+    ...errorResponses(400, 413, 415, 422, 503),
+    ...errorResponse(
+      409,
+      'Atomic only: a transfer id exists with a different request (`idempotency_conflict`)',
+    ),
+  },
+});
 
 /**
  * POST /v1/transfers/batch. The body is documented with the real item schema, but validated in
@@ -35,33 +60,8 @@ export const BATCH_PATH = '/v1/transfers/batch';
  * service in one call, hence one PutRecords. An atomic batch is all or nothing from the start: any
  * invalid item fails the whole request, and the legs travel as one command.
  */
-export function registerBatchRoute(app: IngestApp, service: IngestService): void {
-  app.openAPIRegistry.registerPath({
-    method: 'post',
-    path: BATCH_PATH,
-    tags: ['transfers'],
-    operationId: 'submitTransferBatch',
-    summary: 'Submit up to 500 transfers at once, or up to 25 as one atomic unit',
-    security: AUTHENTICATED,
-    description:
-      'Always 202 once the envelope is valid: `results` has one entry per item, in input order, each with ' +
-      'the status and httpStatus that POST /v1/transfers would have answered for it. ' +
-      `With \`"atomic": true\` (1-${ATOMIC_LEGS_MAX} transfers, no holds) every item must be valid or the ` +
-      'request is 422 with each failing field; the transfers are then applied in order as one unit, all ' +
-      'POSTED or all REJECTED (the failing one with its own reason, the others linked_transfer_failed), ' +
-      'and the answer carries their `groupId`. A transfer may spend what an earlier one credited.',
-    request: { body: jsonRequest(BatchBody) },
-    responses: {
-      202: jsonResponse('One result per item, in input order', BatchResponse),
-      ...errorResponses(400, 413, 415, 422, 503),
-      ...errorResponse(
-        409,
-        'Atomic only: a transfer id exists with a different request (`idempotency_conflict`)',
-      ),
-    },
-  });
-
-  app.post(BATCH_PATH, jsonBody({ maxBytes: BATCH_BODY_BYTES_MAX, literals: 'keep' }), async (c) => {
+export function registerBatchRoute(routes: RouteRegistrar, service: IngestService): void {
+  routes.raw(submitBatch, jsonBody({ maxBytes: BATCH_BODY_BYTES_MAX, literals: 'keep' }), async (c) => {
     const parsed = c.get('parsedBody');
     if (parsed === undefined) throw new Error('jsonBody middleware did not run');
     const envelope = BatchEnvelope.safeParse(parsed.value);

@@ -1,10 +1,9 @@
-import { createRoute } from '@hono/zod-openapi';
-import type { IngestApp } from '../env.js';
 import { HealthView } from '../schemas.js';
+import { defineRoute, type RouteRegistrar } from './registrar.js';
 import { errorResponses, jsonResponse } from './responses.js';
-import { documentSecuritySchemes, PUBLIC } from './security.js';
+import { PUBLIC } from './security.js';
 
-const health = createRoute({
+const health = defineRoute({
   method: 'get',
   path: '/health',
   tags: ['operations'],
@@ -15,8 +14,6 @@ const health = createRoute({
   responses: { 200: jsonResponse('Alive', HealthView), ...errorResponses() },
 });
 
-/** Registered first: it also documents the security schemes every other route refers to. */
-export function registerHealthRoute(app: IngestApp): void {
-  documentSecuritySchemes(app);
-  app.openapi(health, (c) => c.json({ status: 'ok' as const }, 200));
+export function registerHealthRoute(routes: RouteRegistrar): void {
+  routes.openapi(health, (c) => c.json({ status: 'ok' as const }, 200));
 }

@@ -1,5 +1,4 @@
-import { z } from '@hono/zod-openapi';
-import type { ZodType } from 'zod';
+import * as z from 'zod';
 import { ErrorBody } from '../schemas.js';
 
 /** What each error status means on this API (the OpenAPI response descriptions). */
@@ -21,41 +20,41 @@ type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 
 const errorContent = { 'application/json': { schema: ErrorBody } };
 const RetryAfterHeader = z.object({
-  'Retry-After': z.number().int().min(1).openapi({
+  'Retry-After': z.number().int().min(1).meta({
     description: 'Seconds to wait before retrying',
     format: 'int32',
     maximum: RETRY_AFTER_SECONDS_MAX,
   }),
 });
 
-const PreferenceApplied = z.string().openapi({
+const PreferenceApplied = z.string().meta({
   description: "wait=N when the request's `Prefer: wait=N` was honoured (N as applied, at most 10)",
   example: 'wait=5',
   maxLength: 16,
 });
 
-export function jsonResponse<T extends ZodType>(description: string, schema: T) {
+export function jsonResponse<T extends z.ZodType>(description: string, schema: T) {
   return { description, content: { 'application/json': { schema } } };
 }
 
 /** A JSON response that also carries a Location header. */
-export function jsonResponseWithLocation<T extends ZodType>(
+export function jsonResponseWithLocation<T extends z.ZodType>(
   description: string,
   schema: T,
   location: string,
 ) {
   const headers = z.object({
-    Location: z.string().openapi({ description: location, maxLength: LOCATION_LENGTH_MAX }),
+    Location: z.string().meta({ description: location, maxLength: LOCATION_LENGTH_MAX }),
   });
   return { ...jsonResponse(description, schema), headers };
 }
 
 /** A JSON response of a route that honours `Prefer: wait=N`, with Location when `location` is given. */
-export function waitableResponse<T extends ZodType>(description: string, schema: T, location?: string) {
+export function waitableResponse<T extends z.ZodType>(description: string, schema: T, location?: string) {
   const headers = z.object({
     ...(location === undefined
       ? {}
-      : { Location: z.string().openapi({ description: location, maxLength: LOCATION_LENGTH_MAX }) }),
+      : { Location: z.string().meta({ description: location, maxLength: LOCATION_LENGTH_MAX }) }),
     'Preference-Applied': PreferenceApplied.optional(),
   });
   return { ...jsonResponse(description, schema), headers };
@@ -86,12 +85,12 @@ export function errorResponses<S extends Exclude<ErrorStatus, 500>>(...statuses:
 }
 
 /** A body that may be left out entirely; when sent, it is JSON (see `optional` in jsonBody). */
-export function optionalJsonRequest<T extends ZodType>(schema: T, description: string) {
+export function optionalJsonRequest<T extends z.ZodType>(schema: T, description: string) {
   return { required: false, description, content: { 'application/json': { schema } } };
 }
 
 /** The body of a JSON route as documented (the jsonBody middleware enforces the media type). */
-export function jsonRequest<T extends ZodType>(schema: T, description?: string) {
+export function jsonRequest<T extends z.ZodType>(schema: T, description?: string) {
   return {
     required: true,
     content: { 'application/json': { schema } },

@@ -1,10 +1,9 @@
-import type { IngestApp } from '../env.js';
-
 /**
  * How the deployed API authenticates callers (infra-cdk/constructs/ingest-api.ts): API Gateway
  * checks every route but GET /health before the function runs, with IAM (SigV4-signed requests)
  * or a JWT authorizer, as the stack's `auth` context chooses. Documentation only: the function
- * trusts API Gateway and checks nothing itself (the local stack has no authorizer).
+ * trusts API Gateway and checks nothing itself (the local stack has no authorizer). openapi.ts adds
+ * them to the document's components.
  */
 export const SECURITY_SCHEMES = {
   sigv4: {
@@ -29,10 +28,3 @@ export const SECURITY_SCHEMES = {
 export const AUTHENTICATED: Record<string, string[]>[] = [{ sigv4: [] }, { jwt: [] }];
 /** GET /health only. */
 export const PUBLIC: Record<string, string[]>[] = [];
-
-/** Adds the schemes to the document's components (once, when the first route is registered). */
-export function documentSecuritySchemes(app: IngestApp): void {
-  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
-    app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
-  }
-}

@@ -1,9 +1,8 @@
-import { createRoute } from '@hono/zod-openapi';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type Transfer, TransferStatus } from '../../../shared/domain/ledger.js';
 import { toMinorUnits } from '../../../shared/domain/money.js';
 import type { HoldActionOutcome, IngestService } from '../../../shared/services/ingest-service.js';
-import type { IngestApp, ParsedBody } from '../env.js';
+import type { ParsedBody } from '../env.js';
 import {
   conflict,
   ErrorCode,
@@ -24,6 +23,7 @@ import {
   VoidBody,
 } from '../schemas.js';
 import { transferView } from '../views.js';
+import { defineRoute, type RouteRegistrar } from './registrar.js';
 import {
   errorResponse,
   errorResponses,
@@ -55,7 +55,7 @@ const REVERSE_CONFLICTS =
 const OPTIONAL_BODY =
   'May be left out: no body or an empty one needs no content type. A body that is sent must be application/json.';
 
-const reverseTransfer = createRoute({
+const reverseTransfer = defineRoute({
   method: 'post',
   path: '/v1/transfers/{id}/reverse',
   security: AUTHENTICATED,
@@ -83,36 +83,50 @@ const reverseTransfer = createRoute({
   },
 });
 
+const captureHold = defineRoute({
+  security: AUTHENTICATED,
+  method: 'post',
+  path: CAPTURE_PATH,
+  tags: ['transfers'],
+  summary: 'Capture all or part of a hold',
+  description:
+    'Moves `amount` (default: all of it) of a held transfer from its debit to its credit account and ' +
+    'releases the rest of the hold; the transfer becomes POSTED with `capturedAmount`. Queued like a ' +
+    'transfer: 202 with the hold as it stands; 200 once this same capture was applied.',
+  request: {
+    params: IdParams,
+    headers: PreferHeaders,
+    body: optionalJsonRequest(CaptureBody, OPTIONAL_BODY),
+  },
+  responses: holdActionResponses('Captured (before, or within the wait): the final state'),
+});
+
+const voidHold = defineRoute({
+  security: AUTHENTICATED,
+  method: 'post',
+  path: VOID_PATH,
+  tags: ['transfers'],
+  summary: 'Void a hold',
+  description:
+    'Releases the whole hold without moving money; the transfer becomes VOIDED. Queued like a transfer: ' +
+    '202 with the hold as it stands; 200 once the void was applied.',
+  request: { params: IdParams, headers: PreferHeaders, body: optionalJsonRequest(VoidBody, OPTIONAL_BODY) },
+  responses: holdActionResponses('Voided (before, or within the wait): the final state'),
+});
+
 /**
  * Capture, void and reverse. Capture and void take an optional body, which hono's validator
- * cannot express (it parses an empty JSON body as malformed), so like the batch they are documented
- * with registerPath and validated here; reverse is an ordinary OpenAPI route.
+ * cannot express (it parses an empty JSON body as malformed), so like the batch they are raw routes,
+ * validated here; reverse is an ordinary OpenAPI route.
  */
-export function registerTransferActionRoutes(app: IngestApp, service: IngestService): void {
-  registerCapture(app, service);
-  registerVoid(app, service);
-  registerReverse(app, service);
+export function registerTransferActionRoutes(routes: RouteRegistrar, service: IngestService): void {
+  registerCapture(routes, service);
+  registerVoid(routes, service);
+  registerReverse(routes, service);
 }
 
-function registerCapture(app: IngestApp, service: IngestService): void {
-  app.openAPIRegistry.registerPath({
-    security: AUTHENTICATED,
-    method: 'post',
-    path: CAPTURE_PATH,
-    tags: ['transfers'],
-    summary: 'Capture all or part of a hold',
-    description:
-      'Moves `amount` (default: all of it) of a held transfer from its debit to its credit account and ' +
-      'releases the rest of the hold; the transfer becomes POSTED with `capturedAmount`. Queued like a ' +
-      'transfer: 202 with the hold as it stands; 200 once this same capture was applied.',
-    request: {
-      params: IdParams,
-      headers: PreferHeaders,
-      body: optionalJsonRequest(CaptureBody, OPTIONAL_BODY),
-    },
-    responses: holdActionResponses('Captured (before, or within the wait): the final state'),
-  });
-  app.post('/v1/transfers/:id/capture', optionalJsonBody, async (c) => {
+function registerCapture(routes: RouteRegistrar, service: IngestService): void {
+  routes.raw(captureHold, optionalJsonBody, async (c) => {
     const id = pathTransferId(c.req.param('id'));
     c.set('transferId', id);
     const { amount } = optionalBody(CaptureBody, c.get('parsedBody'));
@@ -123,20 +137,8 @@ function registerCapture(app: IngestApp, service: IngestService): void {
   });
 }
 
-function registerVoid(app: IngestApp, service: IngestService): void {
-  app.openAPIRegistry.registerPath({
-    security: AUTHENTICATED,
-    method: 'post',
-    path: VOID_PATH,
-    tags: ['transfers'],
-    summary: 'Void a hold',
-    description:
-      'Releases the whole hold without moving money; the transfer becomes VOIDED. Queued like a transfer: ' +
-      '202 with the hold as it stands; 200 once the void was applied.',
-    request: { params: IdParams, headers: PreferHeaders, body: optionalJsonRequest(VoidBody, OPTIONAL_BODY) },
-    responses: holdActionResponses('Voided (before, or within the wait): the final state'),
-  });
-  app.post('/v1/transfers/:id/void', optionalJsonBody, async (c) => {
+function registerVoid(routes: RouteRegistrar, service: IngestService): void {
+  routes.raw(voidHold, optionalJsonBody, async (c) => {
     const id = pathTransferId(c.req.param('id'));
     c.set('transferId', id);
     optionalBody(VoidBody, c.get('parsedBody'));
@@ -147,8 +149,8 @@ function registerVoid(app: IngestApp, service: IngestService): void {
   });
 }
 
-function registerReverse(app: IngestApp, service: IngestService): void {
-  app.openapi(reverseTransfer, async (c) => {
+function registerReverse(routes: RouteRegistrar, service: IngestService): void {
+  routes.openapi(reverseTransfer, async (c) => {
     const { id } = c.req.valid('param');
     const headers = c.req.valid('header');
     const body = c.req.valid('json');

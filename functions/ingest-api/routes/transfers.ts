@@ -1,7 +1,5 @@
-import { createRoute } from '@hono/zod-openapi';
 import { type Transfer, TransferStatus } from '../../../shared/domain/ledger.js';
 import type { IngestService, SubmitOutcome } from '../../../shared/services/ingest-service.js';
-import type { IngestApp } from '../env.js';
 import {
   type ApiError,
   idempotencyConflict,
@@ -13,11 +11,12 @@ import { BODY_BYTES_MAX, jsonBody } from '../middleware.js';
 import { preferredWaitSeconds } from '../prefer.js';
 import { IdParams, TransferBody, TransferHeaders, TransferView } from '../schemas.js';
 import { transferRequestOf, transferView } from '../views.js';
+import { defineRoute, type RouteRegistrar } from './registrar.js';
 import { errorResponses, jsonRequest, jsonResponse, waitableResponse } from './responses.js';
 import { AUTHENTICATED } from './security.js';
 import { answerAfterWait } from './wait.js';
 
-const submitTransfer = createRoute({
+const submitTransfer = defineRoute({
   method: 'post',
   path: '/v1/transfers',
   tags: ['transfers'],
@@ -46,7 +45,7 @@ const submitTransfer = createRoute({
   },
 });
 
-const getTransfer = createRoute({
+const getTransfer = defineRoute({
   method: 'get',
   path: '/v1/transfers/{id}',
   tags: ['transfers'],
@@ -97,8 +96,8 @@ export function checkIdempotencyKey(key: string | undefined, id: string): void {
   }
 }
 
-export function registerTransferRoutes(app: IngestApp, service: IngestService): void {
-  app.openapi(submitTransfer, async (c) => {
+export function registerTransferRoutes(routes: RouteRegistrar, service: IngestService): void {
+  routes.openapi(submitTransfer, async (c) => {
     const body = c.req.valid('json');
     const headers = c.req.valid('header');
     checkIdempotencyKey(headers['Idempotency-Key'], body.id);
@@ -114,7 +113,7 @@ export function registerTransferRoutes(app: IngestApp, service: IngestService): 
     });
   });
 
-  app.openapi(getTransfer, async (c) => {
+  routes.openapi(getTransfer, async (c) => {
     const { id } = c.req.valid('param');
     c.set('transferId', id);
     const transfer = await service.getTransfer(id);

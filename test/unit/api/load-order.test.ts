@@ -1,14 +1,32 @@
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
 
+/**
+ * The app's schemas document themselves with zod's own `.meta()`, so nothing depends on
+ * @hono/zod-openapi having extended zod first (it once had to, and schemas created before that
+ * lacked `.openapi`). Each test file runs in a fresh process, so zod here is untouched until this
+ * file loads something that extends it.
+ */
 describe('module load order', () => {
-  it('builds the app and its document when the domain schemas were created before zod was extended', async () => {
-    // No static import of the app here: the domain module is evaluated first, as a local runner or
-    // another entry point might do, and only then the app (which brings @hono/zod-openapi).
+  it('builds and serves the app without ever loading @hono/zod-openapi', async () => {
+    // No static import of the app: the domain module is evaluated first, as a local runner or
+    // another entry point might do, and only then the app.
     const { Identifier } = await import('../../../shared/domain/identifiers.js');
     expect('openapi' in Identifier).toBe(false);
     const { createTestApi } = await import('./harness.js');
     const api = createTestApi();
-    expect((await api.get('/openapi.json')).status).toBe(200);
+    const doc = await api.get('/openapi.json');
+    expect(doc.status).toBe(200);
     expect((await api.post('/v1/transfers', { id: 'x' })).status).toBe(422);
+    // @hono/zod-openapi extends zod's prototype when it loads: the app's module graph never did.
+    expect('openapi' in z.ZodType.prototype).toBe(false);
+  });
+
+  it('documents the same schemas when zod is extended after they were created (the build order)', async () => {
+    const { createTestApi } = await import('./harness.js');
+    const served = await (await createTestApi().get('/openapi.json')).json();
+    const { openApiDocument } = await import('../../../functions/ingest-api/openapi.js');
+    expect('openapi' in z.ZodType.prototype).toBe(true);
+    expect(openApiDocument()).toEqual(served);
   });
 });
