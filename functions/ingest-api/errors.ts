@@ -2,7 +2,7 @@ import type { Hook } from '@hono/zod-validator';
 import type { Context, ErrorHandler, ValidationTargets } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { isTransientAwsError } from '../../shared/adapters/aws-errors.js';
 import { InvalidCursorError, TransientLedgerError } from '../../shared/domain/errors.js';
 import type { AppEnv } from './env.js';
@@ -219,9 +219,14 @@ const TARGET_PREFIX: Partial<Record<string, string>> = {
  * validation_failed with one details entry per field. A path parameter that fails its pattern names
  * nothing that can exist: 404.
  */
-export const validationHook: Hook<unknown, AppEnv, string, keyof ValidationTargets, object, z.ZodType> = (
-  result,
-) => {
+export const validationHook: Hook<
+  unknown,
+  AppEnv,
+  string,
+  keyof ValidationTargets,
+  object,
+  z.core.$ZodType
+> = (result) => {
   if (result.success) return undefined;
   if (result.target === 'param') throw notFound('no such resource');
   const prefix = TARGET_PREFIX[result.target];

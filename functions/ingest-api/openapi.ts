@@ -1,18 +1,18 @@
-import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
+import * as z from 'zod/mini';
 import { IngestService } from '../../shared/services/ingest-service.js';
 import { registerRoutes } from './routes/index.js';
-import type { RouteRegistrar } from './routes/registrar.js';
+import type { RequestBodyConfig, ResponseConfig, RouteConfig, RouteRegistrar } from './routes/registrar.js';
 import { SECURITY_SCHEMES } from './routes/security.js';
 
 /**
- * The OpenAPI document, built from the route definitions with OpenAPIHono's registry and
- * generator. Build time and tests only: the Lambda serves the text `npm run openapi` generated from
- * it (openapi-document.ts) and never imports this module, which brings all of zod and
- * zod-to-openapi (test/unit/api/bundle.test.ts checks).
+ * The OpenAPI 3.1 document, built from the route definitions: each schema by zod's own JSON Schema
+ * generator (draft 2020-12, the dialect of OpenAPI 3.1), from the documentation its metadata
+ * carries; the rest from the routes' fields. Build time and tests only: the Lambda serves the text
+ * `npm run openapi` generated from it (openapi-document.ts) and never imports this module.
  */
 
 /** The document's top level; paths and schemas come from the routes. */
-export const OPENAPI_OBJECT_CONFIG = {
+const OPENAPI_OBJECT_CONFIG = {
   openapi: '3.1.0',
   info: {
     title: 'Edge ledger ingest API',
@@ -30,15 +30,38 @@ export const OPENAPI_OBJECT_CONFIG = {
 export const OPENAPI_JSON_PATH = 'docs/openapi.json';
 export const OPENAPI_MODULE_PATH = 'functions/ingest-api/openapi-document.ts';
 
+type Json = Record<string, unknown>;
+type Schema = z.core.$ZodType;
+
+/** Where zod's generator puts a schema named by its `id`, and where OpenAPI wants it. */
+const DEFS_PREFIX = '#/$defs/';
+const COMPONENTS_PREFIX = '#/components/schemas/';
+/** Parameter locations, in the order the document lists them. */
+const PARAMETER_LOCATIONS = [
+  ['params', 'path'],
+  ['query', 'query'],
+  ['headers', 'header'],
+] as const;
+
 /** The OpenAPI 3.1 document, as GET /openapi.json serves it. */
 export function openApiDocument() {
-  const app = new OpenAPIHono();
-  // Components first, then the paths, as the routes once registered them on the served app.
-  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
-    app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
+  const routes: RouteConfig[] = [];
+  registerRoutes(documentRegistrar(routes), unservedService());
+  const converted = jsonSchemas(routes.flatMap(schemasOf));
+  const paths: Record<string, Json> = {};
+  for (const route of routes) {
+    const item = paths[route.path] ?? {};
+    item[route.method] = operation(route, converted.of);
+    paths[route.path] = item;
   }
-  registerRoutes(documentRegistrar(app), unservedService());
-  return app.getOpenAPI31Document(OPENAPI_OBJECT_CONFIG);
+  return {
+    ...OPENAPI_OBJECT_CONFIG,
+    components: {
+      securitySchemes: SECURITY_SCHEMES,
+      schemas: inReferenceOrder(paths, converted.components),
+    },
+    paths,
+  };
 }
 
 /** docs/openapi.json: key order from the routes, two-space indent, final newline. */
@@ -66,12 +89,154 @@ function singleQuoted(text: string): string {
   return `'${body}'`;
 }
 
-/** Records each route's definition on the document, as OpenAPIHono.openapi does; handlers are ignored. */
-function documentRegistrar(app: OpenAPIHono): RouteRegistrar {
-  const document = ({ middleware, hide, ...route }: RouteConfig): void => {
-    if (hide !== true) app.openAPIRegistry.registerPath(route);
+/** Collects each route's definition; handlers are ignored. */
+function documentRegistrar(routes: RouteConfig[]): RouteRegistrar {
+  return { openapi: (route) => routes.push(route), raw: (route) => routes.push(route) };
+}
+
+/** Every schema a route documents: its parameters, bodies, response headers and bodies. */
+function schemasOf(route: RouteConfig): Schema[] {
+  const request = route.request ?? {};
+  const parameters = PARAMETER_LOCATIONS.flatMap(([part]) => request[part] ?? []);
+  const bodies = [request.body, ...Object.values(route.responses)].flatMap((b) =>
+    Object.values(b?.content ?? {}).map((media) => media.schema),
+  );
+  const headers = Object.values(route.responses).flatMap((r) => r.headers ?? []);
+  return [...parameters, ...bodies, ...headers];
+}
+
+interface Converted {
+  /** The JSON Schema of a schema the routes use (a `$ref` when it is a component). */
+  readonly of: (schema: Schema) => Json;
+  /** The schemas named by an `id`, by name. */
+  readonly components: Readonly<Record<string, Json>>;
+}
+
+/**
+ * All schemas in one run of z.toJSONSchema, as the properties of one object, so that each schema
+ * with an `id` becomes one definition that every use references. Input schemas: what a client
+ * may send (and a response object says nothing of the keys it does not list).
+ */
+function jsonSchemas(schemas: readonly Schema[]): Converted {
+  const unique = [...new Set(schemas)];
+  const all = z.object(Object.fromEntries(unique.map((schema, i) => [`s${i}`, schema])));
+  const result = z.toJSONSchema(all, { target: 'draft-2020-12', io: 'input', override }) as Json;
+  const document = withComponentRefs(result) as { properties: Json; $defs?: Json };
+  const byKey = new Map(unique.map((schema, i) => [schema, document.properties[`s${i}`] as Json]));
+  return {
+    of: (schema) => {
+      const json = byKey.get(schema);
+      if (json === undefined) throw new Error('a schema the routes did not declare');
+      return json;
+    },
+    components: (document.$defs ?? {}) as Record<string, Json>,
   };
-  return { openapi: (route) => document(route), raw: (route) => document(route) };
+}
+
+/**
+ * A timestamp is documented by its format, `date-time` (RFC 3339), as it always was: not also by
+ * the long regular expression zod checks it with, which says the same to a reader less plainly.
+ */
+function override({ jsonSchema }: { jsonSchema: z.core.JSONSchema.BaseSchema }): void {
+  if (jsonSchema.format === 'date-time') delete jsonSchema.pattern;
+}
+
+/** `#/$defs/X` -> `#/components/schemas/X`, everywhere in `value` (a copy). */
+function withComponentRefs(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value), (key, v: unknown) =>
+    key === '$ref' && typeof v === 'string' && v.startsWith(DEFS_PREFIX)
+      ? COMPONENTS_PREFIX + v.slice(DEFS_PREFIX.length)
+      : v,
+  );
+}
+
+/** The components in the order the document first references them: paths first, then components. */
+function inReferenceOrder(paths: Json, components: Readonly<Record<string, Json>>): Record<string, Json> {
+  const names: string[] = [];
+  const collect = (value: unknown): void => {
+    JSON.stringify(value, (key, v: unknown) => {
+      if (key === '$ref' && typeof v === 'string' && v.startsWith(COMPONENTS_PREFIX)) {
+        const name = v.slice(COMPONENTS_PREFIX.length);
+        if (!names.includes(name)) names.push(name);
+      }
+      return v;
+    });
+  };
+  collect(paths);
+  // Each pass adds the components the ones found so far reference; at most one per component.
+  for (let i = 0; i < names.length; i++) collect(components[names[i] ?? '']);
+  const missing = Object.keys(components).filter((name) => !names.includes(name));
+  return Object.fromEntries([...names, ...missing].map((name) => [name, components[name] as Json]));
+}
+
+/** One operation: the route's own fields, then its parameters, request body and responses. */
+function operation(route: RouteConfig, of: Converted['of']): Json {
+  const { method, path, middleware, request, responses, ...fields } = route;
+  const parameters = PARAMETER_LOCATIONS.flatMap(([part, location]) => {
+    const schema = request?.[part];
+    return schema === undefined ? [] : parametersOf(of(schema), location);
+  });
+  return {
+    ...fields,
+    ...(parameters.length === 0 ? {} : { parameters }),
+    ...(request?.body === undefined ? {} : { requestBody: requestBody(request.body, of) }),
+    responses: Object.fromEntries(
+      Object.entries(responses).map(([status, response]) => [status, responseObject(response, of)]),
+    ),
+  };
+}
+
+/** Each property of an object schema as a parameter (path parameters are always required). */
+function parametersOf(object: Json, location: 'path' | 'query' | 'header'): Json[] {
+  return fieldsOf(object).map(({ name, schema, required }) => ({
+    schema,
+    required: location === 'path' || required,
+    ...describedBy(schema),
+    name,
+    in: location,
+  }));
+}
+
+function fieldsOf(object: Json): { name: string; schema: Json; required: boolean }[] {
+  const required = (object.required ?? []) as string[];
+  return Object.entries((object.properties ?? {}) as Record<string, Json>).map(([name, schema]) => ({
+    name,
+    schema,
+    required: required.includes(name),
+  }));
+}
+
+/** A parameter or header repeats its schema's description, where documentation tools show it. */
+function describedBy(schema: Json): Json {
+  return schema.description === undefined ? {} : { description: schema.description };
+}
+
+function requestBody(body: RequestBodyConfig, of: Converted['of']): Json {
+  return { ...body, content: contentObject(body.content, of) };
+}
+
+function responseObject(response: ResponseConfig, of: Converted['of']): Json {
+  const { description, headers, content } = response;
+  return {
+    description,
+    ...(headers === undefined ? {} : { headers: headersOf(of(headers)) }),
+    ...(content === undefined ? {} : { content: contentObject(content, of) }),
+  };
+}
+
+function headersOf(object: Json): Json {
+  return Object.fromEntries(
+    fieldsOf(object).map(({ name, schema, required }) => [
+      name,
+      { schema, required, ...describedBy(schema) },
+    ]),
+  );
+}
+
+function contentObject(content: RequestBodyConfig['content'], of: Converted['of']): Json {
+  return Object.fromEntries(
+    Object.entries(content).map(([mediaType, { schema }]) => [mediaType, { schema: of(schema) }]),
+  );
 }
 
 /** Documenting the routes runs none of them: a service whose ports refuse every call. */

@@ -3,8 +3,8 @@
 import * as z from 'zod/mini';
 
 /**
- * Each rule is also exported as a factory of zod checks, so that a schema built with zod's classic
- * API (the ingest's documented ones) applies exactly the same rule and message.
+ * Each rule is also exported as a factory of zod checks, so that another schema (the ingest's
+ * documented ones) applies exactly the same rule and message.
  */
 
 /** Account and transfer ids: 1-64 chars of [A-Za-z0-9._:-] (never '#', the key separator). */

@@ -1,14 +1,99 @@
-// Types only from @hono/zod-openapi: esbuild erases them, so the Lambda bundle carries neither it nor
-// zod-to-openapi (test/unit/api/bundle.test.ts checks). The document is built from the same route
-// definitions at build time (openapi.ts).
-import type { RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import { zValidator } from '@hono/zod-validator';
-import type { Context, Hono, MiddlewareHandler } from 'hono';
+import type { Context, Env, Handler, Hono, MiddlewareHandler, TypedResponse } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { H } from 'hono/types';
-import type * as z from 'zod';
+import type { StatusCode } from 'hono/utils/http-status';
+import type { JSONParsed } from 'hono/utils/types';
+import type * as z from 'zod/mini';
 import type { AppEnv } from '../env.js';
 import { validationHook } from '../errors.js';
+
+// The route types: what a route declares, in OpenAPI's words, with zod schemas (zod/mini at
+// runtime; any zod 4 schema fits). openapi.ts turns the same declarations into the document at
+// build time, so the Lambda carries no OpenAPI generator (test/unit/api/bundle.test.ts checks).
+
+/** A zod 4 schema of either API (the ingest's are zod/mini). */
+type Schema = z.core.$ZodType;
+/** Parameters and headers: one object schema per location, a parameter per key. */
+type ObjectSchema = z.core.$ZodObject;
+
+export interface MediaTypeConfig {
+  readonly schema: Schema;
+}
+export interface RequestBodyConfig {
+  readonly required?: boolean;
+  readonly description?: string;
+  readonly content: Readonly<Record<string, MediaTypeConfig>>;
+}
+export interface ResponseConfig {
+  readonly description: string;
+  readonly headers?: ObjectSchema;
+  readonly content?: Readonly<Record<string, MediaTypeConfig>>;
+}
+
+/**
+ * A route as data: Hono's method and path (`{id}` for a parameter), OpenAPI's operation fields,
+ * the request's schemas by location and the responses by status.
+ */
+export interface RouteConfig {
+  readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  readonly path: string;
+  readonly operationId?: string;
+  readonly tags?: readonly string[];
+  readonly summary?: string;
+  readonly description?: string;
+  readonly security?: readonly Readonly<Record<string, readonly string[]>>[];
+  /** Hono middleware that runs before the validators (body limits, JSON parsing). Not documented. */
+  readonly middleware?: H<AppEnv> | readonly H<AppEnv>[];
+  readonly request?: {
+    readonly params?: ObjectSchema;
+    readonly query?: ObjectSchema;
+    readonly headers?: ObjectSchema;
+    readonly body?: RequestBodyConfig;
+  };
+  readonly responses: Readonly<Record<number, ResponseConfig>>;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+/** No validated part: adds nothing to a route's input. */
+type Nothing = Record<never, never>;
+
+/** What `c.req.valid(target)` returns for the schema a route declares there. */
+type ValidatedPart<R extends RouteConfig, Part extends string, Target extends string> = R['request'] extends {
+  readonly [K in Part]: infer S extends Schema;
+}
+  ? { in: { [K in Target]: z.input<S> }; out: { [K in Target]: z.output<S> } }
+  : Nothing;
+type ValidatedJson<R extends RouteConfig> = R['request'] extends {
+  readonly body: { readonly content: infer C extends Readonly<Record<string, MediaTypeConfig>> };
+}
+  ? C[keyof C] extends { readonly schema: infer S extends Schema }
+    ? { in: { json: z.input<S> }; out: { json: z.output<S> } }
+    : Nothing
+  : Nothing;
+type RouteInput<R extends RouteConfig> = ValidatedPart<R, 'params', 'param'> &
+  ValidatedPart<R, 'query', 'query'> &
+  ValidatedPart<R, 'headers', 'header'> &
+  ValidatedJson<R>;
+
+/** The answers a route declares: a JSON body of its schema for each status (what `c.json` may return). */
+type RouteResponse<R extends RouteConfig> = {
+  [S in keyof R['responses'] & StatusCode]: R['responses'][S] extends {
+    readonly content: infer C extends Readonly<Record<string, MediaTypeConfig>>;
+  }
+    ? C[keyof C] extends { readonly schema: infer T extends Schema }
+      ? TypedResponse<JSONParsed<z.output<T>>, S, 'json'>
+      : Response
+    : Response;
+}[keyof R['responses'] & StatusCode];
+
+/** The handler of a validated route: its validated parts typed, its answers those declared. */
+export type RouteHandler<R extends RouteConfig, E extends Env> = Handler<
+  E,
+  RoutingPath<R['path']>,
+  RouteInput<R>,
+  MaybePromise<RouteResponse<R>>
+>;
 
 /**
  * A route declared as data: method, path, schemas and responses, exactly as the OpenAPI document
@@ -30,8 +115,9 @@ export function defineRoute<P extends string, R extends Omit<RouteConfig, 'path'
  */
 export interface RouteRegistrar {
   /**
-   * A route validated from its definition before `handler` runs, as OpenAPIHono.openapi does:
-   * the route's middleware first, then params, query, headers and the JSON body.
+   * A route validated from its definition before `handler` runs (as @hono/zod-openapi's
+   * OpenAPIHono.openapi did): the route's middleware first, then params, query, headers and the
+   * JSON body.
    */
   openapi<R extends RouteConfig>(route: R, handler: RouteHandler<R, AppEnv>): void;
   /**
@@ -46,7 +132,7 @@ type RoutingPath<P extends string> = P extends `${infer Start}/{${infer Param}}$
   ? `${Start}/:${Param}${RoutingPath<Rest>}`
   : P;
 
-/** The app's registrar: each route as Hono handlers, validated as OpenAPIHono would validate it. */
+/** The app's registrar: each route as Hono handlers, validated from its definition. */
 export function appRegistrar(app: Hono<AppEnv>): RouteRegistrar {
   return {
     openapi: (route, handler) => {
@@ -70,27 +156,29 @@ function routingPath(path: string): string {
 }
 
 function middlewareOf(route: RouteConfig): H<AppEnv>[] {
-  if (route.middleware === undefined) return [];
-  return Array.isArray(route.middleware) ? route.middleware : [route.middleware];
+  const middleware = route.middleware;
+  if (middleware === undefined) return [];
+  return isList(middleware) ? [...middleware] : [middleware];
+}
+
+function isList<T>(value: T | readonly T[]): value is readonly T[] {
+  return Array.isArray(value);
 }
 
 /**
- * The validators OpenAPIHono.openapi (@hono/zod-openapi 1.6) puts after the route's middleware,
- * for the parts our routes use; anything else is a programmer error, refused when the app is built.
+ * The validators after the route's middleware, as OpenAPIHono.openapi (@hono/zod-openapi 1.6) put
+ * them; a body of another media type is a programmer error, refused when the app is built.
  */
 function validatorsOf(route: RouteConfig): MiddlewareHandler<AppEnv>[] {
   const request = route.request ?? {};
   const where = `${route.method.toUpperCase()} ${route.path}`;
-  if (request.cookies !== undefined) throw new Error(`${where}: cookie validation is not supported`);
-  if (Array.isArray(request.headers)) throw new Error(`${where}: headers must be one zod object`);
   const validators: MiddlewareHandler<AppEnv>[] = [];
   if (request.query !== undefined) validators.push(zValidator('query', request.query, validationHook));
   if (request.params !== undefined) validators.push(zValidator('param', request.params, validationHook));
   if (request.headers !== undefined) validators.push(zValidator('header', request.headers, validationHook));
   const body = request.body;
   if (body === undefined) return validators;
-  const schemas = Object.entries(body.content).map(([mediaType, content]) => {
-    const schema = content !== undefined && 'schema' in content ? content.schema : undefined;
+  const schemas = Object.entries(body.content).map(([mediaType, { schema }]) => {
     if (!isJsonMediaType(mediaType) || !isZod(schema)) {
       throw new Error(`${where}: only zod schemas of JSON media types are validated (${mediaType})`);
     }
@@ -135,7 +223,7 @@ function isJsonMediaType(mediaType: string): boolean {
 /** A request content type OpenAPIHono accepts for a JSON media type (parameters allowed, nothing else). */
 const JSON_REQUEST = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/i;
 
-function isZod(schema: unknown): schema is z.ZodType {
+function isZod(schema: unknown): schema is Schema {
   if (typeof schema !== 'object' || schema === null) return false;
   return ['parse', 'safeParse', 'parseAsync', 'safeParseAsync'].every(
     (method) => typeof (schema as Record<string, unknown>)[method] === 'function',

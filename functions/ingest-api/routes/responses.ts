@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ErrorBody } from '../schemas.js';
 
 /** What each error status means on this API (the OpenAPI response descriptions). */
@@ -20,42 +20,48 @@ type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 
 const errorContent = { 'application/json': { schema: ErrorBody } };
 const RetryAfterHeader = z.object({
-  'Retry-After': z.number().int().min(1).meta({
-    description: 'Seconds to wait before retrying',
-    format: 'int32',
-    maximum: RETRY_AFTER_SECONDS_MAX,
+  'Retry-After': z.number().check(
+    z.int(),
+    z.minimum(1),
+    z.meta({
+      description: 'Seconds to wait before retrying',
+      format: 'int32',
+      maximum: RETRY_AFTER_SECONDS_MAX,
+    }),
+  ),
+});
+
+const PreferenceApplied = z.string().check(
+  z.meta({
+    description: "wait=N when the request's `Prefer: wait=N` was honoured (N as applied, at most 10)",
+    example: 'wait=5',
+    maxLength: 16,
   }),
-});
+);
 
-const PreferenceApplied = z.string().meta({
-  description: "wait=N when the request's `Prefer: wait=N` was honoured (N as applied, at most 10)",
-  example: 'wait=5',
-  maxLength: 16,
-});
+/** Response headers are documented only: the function writes them itself. */
+const locationHeader = (description: string) =>
+  z.string().check(z.meta({ description, maxLength: LOCATION_LENGTH_MAX }));
 
-export function jsonResponse<T extends z.ZodType>(description: string, schema: T) {
+export function jsonResponse<T extends z.ZodMiniType>(description: string, schema: T) {
   return { description, content: { 'application/json': { schema } } };
 }
 
 /** A JSON response that also carries a Location header. */
-export function jsonResponseWithLocation<T extends z.ZodType>(
+export function jsonResponseWithLocation<T extends z.ZodMiniType>(
   description: string,
   schema: T,
   location: string,
 ) {
-  const headers = z.object({
-    Location: z.string().meta({ description: location, maxLength: LOCATION_LENGTH_MAX }),
-  });
+  const headers = z.object({ Location: locationHeader(location) });
   return { ...jsonResponse(description, schema), headers };
 }
 
 /** A JSON response of a route that honours `Prefer: wait=N`, with Location when `location` is given. */
-export function waitableResponse<T extends z.ZodType>(description: string, schema: T, location?: string) {
+export function waitableResponse<T extends z.ZodMiniType>(description: string, schema: T, location?: string) {
   const headers = z.object({
-    ...(location === undefined
-      ? {}
-      : { Location: z.string().meta({ description: location, maxLength: LOCATION_LENGTH_MAX }) }),
-    'Preference-Applied': PreferenceApplied.optional(),
+    ...(location === undefined ? {} : { Location: locationHeader(location) }),
+    'Preference-Applied': z.optional(PreferenceApplied),
   });
   return { ...jsonResponse(description, schema), headers };
 }
@@ -85,12 +91,12 @@ export function errorResponses<S extends Exclude<ErrorStatus, 500>>(...statuses:
 }
 
 /** A body that may be left out entirely; when sent, it is JSON (see `optional` in jsonBody). */
-export function optionalJsonRequest<T extends z.ZodType>(schema: T, description: string) {
+export function optionalJsonRequest<T extends z.ZodMiniType>(schema: T, description: string) {
   return { required: false, description, content: { 'application/json': { schema } } };
 }
 
 /** The body of a JSON route as documented (the jsonBody middleware enforces the media type). */
-export function jsonRequest<T extends z.ZodType>(schema: T, description?: string) {
+export function jsonRequest<T extends z.ZodMiniType>(schema: T, description?: string) {
   return {
     required: true,
     content: { 'application/json': { schema } },

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { type Transfer, TransferStatus } from '../../../shared/domain/ledger.js';
 import { toMinorUnits } from '../../../shared/domain/money.js';
 import type { HoldActionOutcome, IngestService } from '../../../shared/services/ingest-service.js';
@@ -229,7 +229,7 @@ function pathTransferId(raw: string): string {
 }
 
 /** The body of a route whose body may be left out: absent is `{}`; anything sent is validated. */
-function optionalBody<T extends z.ZodType>(schema: T, parsed: ParsedBody | undefined): z.infer<T> {
+function optionalBody<T extends z.ZodMiniType>(schema: T, parsed: ParsedBody | undefined): z.infer<T> {
   if (parsed === undefined) throw new Error('jsonBody middleware did not run');
   const result = schema.safeParse(parsed.value === undefined ? {} : parsed.value);
   if (!result.success) throw validationFailed(issueDetails(result.error.issues));

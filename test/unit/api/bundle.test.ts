@@ -7,10 +7,10 @@ import { cdkBuildOptions } from '../../../tools/bench/bundle.js';
 
 const ENTRY = 'functions/ingest-api/handler.ts';
 const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-/** Build-time only: the OpenAPI generator and everything it needs of zod. */
+/** The OpenAPI generator the ingest once used: not even a dependency now, and never in a bundle. */
 const BUILD_TIME_PACKAGES = ['@hono/zod-openapi', '@asteasolutions/zod-to-openapi', 'openapi3-ts'];
 const ZOD_LOCALES = 'zod/v4/locales/';
-/** zod's default error messages: the one locale zod itself always loads. */
+/** zod's default error messages: the one locale the ingest loads (schemas.ts). */
 const ZOD_DEFAULT_LOCALE = 'en.js';
 
 /**
@@ -43,6 +43,12 @@ describe(`the ${ENTRY} bundle`, () => {
     for (const name of BUILD_TIME_PACKAGES) {
       expect(parsed.filter((path) => path.includes(`node_modules/${name}/`))).toEqual([]);
     }
+  });
+
+  it("holds zod/mini and no part of zod's classic API", () => {
+    const files = bundled();
+    expect(files.some((path) => path.includes('node_modules/zod/v4/mini/'))).toBe(true);
+    expect(files.filter((path) => path.includes('node_modules/zod/v4/classic/'))).toEqual([]);
   });
 
   it("keeps zod's tree-shaken core only: no locale but its default", () => {
