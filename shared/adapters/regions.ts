@@ -7,6 +7,11 @@ import { KinesisCommandQueue } from './kinesis-command-queue.js';
 export interface RegionWiringOptions {
   /** The SDK request handler for calls to a region (the local simulation models reachability). */
   readonly requestHandlerFor?: (targetRegion: string) => SdkRequestHandler | undefined;
+  /**
+   * Called with each region's clients once created (the bench attaches its request recorder here,
+   * so that what it measures is what this wiring sends).
+   */
+  readonly onClients?: (targetRegion: string, clients: AwsClients) => void;
 }
 
 export interface WiredRegions {
@@ -33,6 +38,7 @@ export function wireRegions(config: RuntimeConfig, options: RegionWiringOptions 
       ...(handler === undefined ? {} : { requestHandler: handler }),
     });
     clients.push(c);
+    options.onClients?.(region, c);
     endpoints.set(region, {
       // A write is stamped with the replica it lands in (as a global table orders writes per replica).
       store: new DynamoLedgerStore(c.dynamodb, names.tableName, undefined, { region }),

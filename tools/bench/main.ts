@@ -25,9 +25,10 @@ import {
   type WriteUnitsResult,
 } from './ledger-figures.js';
 import { round } from './stats.js';
+import { type CrossRegionResult, measureCrossRegion, type RegionUsage } from './xregion.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const STEPS = ['init', 'cpu', 'units', 'hot', 'speedup', 'e2e'] as const;
+const STEPS = ['init', 'cpu', 'units', 'xregion', 'hot', 'speedup', 'e2e'] as const;
 type Step = (typeof STEPS)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -39,6 +40,8 @@ writes them to bench/results.json (scratch files go to bench/tmp/, git-ignored):
   consumer_init_ratio      the same for the ledger consumer
   ingest_cpu_ratio         warm CPU per POST /v1/transfers / that of a floor handler (fake AWS endpoint)
   write_units_per_transfer DynamoDB write units per posted transfer (captured requests, documented rules)
+  cross-region usage       write units, read units and stream records per transfer between accounts
+                           homed in different regions, by region (informative; for npm run cost)
   hot_account_item_writes_per_transfer   writes to a hot account's item per transfer (50% hot)
   consumer_speedup_vs_naive   real consumer throughput / a naive sequential consumer (DynamoDB Local)
   local end-to-end         accept and accept-to-posted latency through the local stack (informative)
@@ -115,6 +118,7 @@ interface Measured {
   consumerInit?: InitComparison;
   ingestCpu?: CpuComparison;
   units?: WriteUnitsResult;
+  xregion?: CrossRegionResult;
   hot?: HotAccountResult;
   speedup?: SpeedupResult;
   e2e?: E2eResult;
@@ -166,11 +170,16 @@ async function measure(s: Settings, tmp: string): Promise<Measured> {
   }
   // DynamoDB Local slows down over its lifetime (tables and transactions accumulate, even deleted
   // ones): the throughput-sensitive steps each get fresh emulators.
-  if (wants('units') || wants('hot')) {
+  if (wants('units') || wants('xregion') || wants('hot')) {
     await withEmulators(async (emulators) => {
       if (wants('units')) {
         m.units = await timed('write units (uniform workload, captured requests)', () =>
           measureWriteUnits(emulators, { accounts: 100, transfers: s.quick ? 100 : 300, seed: 7 }),
+        );
+      }
+      if (wants('xregion')) {
+        m.xregion = await timed('cross-region transfers (two regions, captured requests)', () =>
+          measureCrossRegion(emulators, { accounts: 100, transfers: s.quick ? 100 : 300, seed: 7 }),
         );
       }
       if (wants('hot')) {
@@ -273,9 +282,28 @@ function costInputs(m: Measured) {
             replicated: u.ingest.replicatedWriteUnits + u.consume.replicatedWriteUnits,
           },
     read_units_per_transfer: u === undefined ? null : u.ingest.readUnits + u.consume.readUnits,
+    cross_region:
+      m.xregion === undefined
+        ? null
+        : { debit_home: regionInputs(m.xregion.debitHome), credit_home: regionInputs(m.xregion.creditHome) },
     stream_record_bytes: u?.streamRecordBytes ?? null,
     item_bytes_written_per_transfer: u?.itemBytesWrittenPerTransfer ?? null,
     item_bytes_created_per_transfer: u?.itemBytesCreatedPerTransfer ?? null,
+  };
+}
+
+/** A region's share of a cross-region transfer, as tools/cost reads it (per transfer). */
+function regionInputs(r: RegionUsage) {
+  return {
+    region: r.region,
+    table_write_units: round(r.tableWriteUnits, 3),
+    index_write_units: round(r.indexWriteUnits, 3),
+    replicated_write_units: round(r.replicatedWriteUnits, 3),
+    read_units: round(r.readUnits, 3),
+    stream_records: round(r.streamRecords, 3),
+    stream_record_bytes: round(r.streamRecordBytes, 1),
+    item_bytes_written: round(r.itemBytesWritten, 1),
+    item_bytes_created: round(r.itemBytesCreated, 1),
   };
 }
 
@@ -326,6 +354,7 @@ function rows(m: Measured, f: ReturnType<typeof figures>): Row[] {
         : `${show(m.units.ingest.tableWriteUnits + m.units.ingest.indexWriteUnits)} + ${show(m.units.consume.tableWriteUnits + m.units.consume.indexWriteUnits)}`,
       'computed from captured items',
     ),
+    ...crossRegionRows(m.xregion, info),
     row('hot_account_item_writes_per_transfer', m.hot?.perTransfer, 3),
     row('consumer_speedup_vs_naive', m.speedup?.speedup),
     info(
@@ -358,6 +387,26 @@ function rows(m: Measured, f: ReturnType<typeof figures>): Row[] {
       e === undefined
         ? ''
         : `dropped ${e.load.dropped}, statuses ${JSON.stringify(e.load.statuses)}${e.drained ? '' : ', consumer had not caught up'}`,
+    ),
+  ];
+}
+
+function crossRegionRows(
+  x: CrossRegionResult | undefined,
+  info: (figure: string, value: string, note?: string) => Row,
+): Row[] {
+  const part = (r: RegionUsage) =>
+    `${show(r.tableWriteUnits + r.indexWriteUnits)} WU, ${show(r.readUnits)} RU, ${show(r.streamRecords)} rec`;
+  return [
+    info(
+      'cross_region_write_units_per_transfer',
+      show(x?.perTransfer),
+      x === undefined ? '' : `debit home ${part(x.debitHome)}; credit home ${part(x.creditHome)}`,
+    ),
+    info(
+      '  same-region, two-region deployment',
+      show(x === undefined ? undefined : x.sameRegion.tableWriteUnits + x.sameRegion.indexWriteUnits),
+      x === undefined ? '' : part(x.sameRegion),
     ),
   ];
 }
@@ -406,6 +455,7 @@ async function main(): Promise<void> {
         { bytes: v.bytes, sourceMapBytes: v.sourceMapBytes },
       ]),
     ),
+    cross_region: m.xregion ?? null,
     e2e: m.e2e ?? null,
     cost_inputs: costInputs(m),
   };

@@ -1,5 +1,5 @@
 import type { CdkSettings } from './cdk-settings.js';
-import type { FixedPerRegion, Usage } from './model.js';
+import type { CrossRegionUsage, FixedPerRegion, RegionWork, Usage } from './model.js';
 
 /**
  * Turns what `npm run bench` measured (bench/results.json `cost_inputs`) and the CDK settings into
@@ -22,6 +22,23 @@ export interface BenchCostInputs {
   readonly stream_record_bytes?: number | null;
   readonly item_bytes_written_per_transfer?: number | null;
   readonly item_bytes_created_per_transfer?: number | null;
+  /** A transfer between accounts homed in different regions, per transfer (bench step `xregion`). */
+  readonly cross_region?: {
+    readonly debit_home: BenchRegionWork;
+    readonly credit_home: BenchRegionWork;
+  } | null;
+}
+
+/** One region's share of a cross-region transfer in bench/results.json. */
+export interface BenchRegionWork {
+  readonly table_write_units: number;
+  readonly index_write_units: number;
+  readonly replicated_write_units: number;
+  readonly read_units: number;
+  readonly stream_records: number;
+  readonly stream_record_bytes: number;
+  readonly item_bytes_written: number;
+  readonly item_bytes_created: number;
 }
 
 /**
@@ -77,6 +94,29 @@ export const ASSUMPTIONS = {
     streamRecordBytes: 253,
     itemBytesWrittenPerTransfer: 1396,
     itemBytesCreatedPerTransfer: 721,
+    /** Bench step `xregion` on this code (300 transfers, us-east-2 -> ca-central-1, ingest included). */
+    crossRegion: {
+      debitHome: {
+        streamRecords: 2,
+        streamRecordBytes: 211.4,
+        tableWriteUnits: 11.44,
+        indexWriteUnits: 4,
+        replicatedWriteUnits: 6.22,
+        readUnits: 7.707,
+        itemBytesWritten: 2300.3,
+        itemBytesCreated: 760.6,
+      },
+      creditHome: {
+        streamRecords: 1,
+        streamRecordBytes: 209.9,
+        tableWriteUnits: 6.133,
+        indexWriteUnits: 0,
+        replicatedWriteUnits: 3.067,
+        readUnits: 2.883,
+        itemBytesWritten: 980.3,
+        itemBytesCreated: 673.9,
+      },
+    },
   },
 } as const;
 
@@ -99,6 +139,8 @@ export interface UsageReport {
   readonly usage: Usage;
   /** For each input: `measured` (bench/results.json), `default`, `assumed` or `override`. */
   readonly provenance: Readonly<Record<string, string>>;
+  /** Where `usage.crossRegion` comes from: `measured (bench xregion)` or `default (...)`. */
+  readonly crossRegionProvenance: string;
 }
 
 const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -165,6 +207,7 @@ export function buildUsage(
         };
   provenance['write units'] =
     overrides.writeUnitsScale !== undefined ? 'override (scaled)' : wu ? 'measured' : 'default';
+  const crossRegion = crossRegionUsage(bench?.cross_region, scaleUnits);
   const usage: Usage = {
     postsPerTransfer: 1,
     statusReadsPerTransfer: assumed(
@@ -212,8 +255,57 @@ export function buildUsage(
       d.itemBytesCreatedPerTransfer,
     ),
     xray: { reservoirPerSecond: 1, rate: 0.05 },
+    crossRegion: crossRegion.usage,
   };
-  return { usage, provenance };
+  return {
+    usage,
+    provenance,
+    crossRegionProvenance:
+      (crossRegion.measured ? 'measured (bench xregion)' : 'default (a bench xregion run of this code)') +
+      (overrides.writeUnitsScale !== undefined ? ', write units scaled' : ''),
+  };
+}
+
+/**
+ * `--cross-region-share`: the share of transfers whose two accounts have different home regions,
+ * a number in [0, 1] (default 0). Throws on anything else (the command's usage error).
+ */
+export function parseCrossRegionShare(raw: string | undefined): number {
+  if (raw === undefined) return 0;
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || v < 0 || v > 1)
+    throw new Error('--cross-region-share must be a number from 0 to 1');
+  return v;
+}
+
+function crossRegionUsage(
+  measured: BenchCostInputs['cross_region'],
+  scaleUnits: number,
+): { usage: CrossRegionUsage; measured: boolean } {
+  const fromBench = (r: BenchRegionWork): RegionWork => ({
+    streamRecords: r.stream_records,
+    streamRecordBytes: r.stream_record_bytes,
+    tableWriteUnits: r.table_write_units,
+    indexWriteUnits: r.index_write_units,
+    replicatedWriteUnits: r.replicated_write_units,
+    readUnits: r.read_units,
+    itemBytesWritten: r.item_bytes_written,
+    itemBytesCreated: r.item_bytes_created,
+  });
+  const scaled = (r: RegionWork): RegionWork => ({
+    ...r,
+    tableWriteUnits: r.tableWriteUnits * scaleUnits,
+    indexWriteUnits: r.indexWriteUnits * scaleUnits,
+    replicatedWriteUnits: r.replicatedWriteUnits * scaleUnits,
+  });
+  const base =
+    measured === undefined || measured === null
+      ? ASSUMPTIONS.defaults.crossRegion
+      : { debitHome: fromBench(measured.debit_home), creditHome: fromBench(measured.credit_home) };
+  return {
+    usage: { debitHome: scaled(base.debitHome), creditHome: scaled(base.creditHome) },
+    measured: measured !== undefined && measured !== null,
+  };
 }
 
 /** Fixed monthly items per region, from the synthesized template and the assumptions above. */

@@ -4,8 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GOALS, judge } from '../bench/goals.js';
 import { CDK_DEFAULTS, type CdkSettings, readCdkSettings } from './cdk-settings.js';
-import { ASSUMPTIONS, type BenchCostInputs, buildFixed, buildUsage, type UsageOverrides } from './inputs.js';
-import { type CostReport, costPerMillion } from './model.js';
+import {
+  ASSUMPTIONS,
+  type BenchCostInputs,
+  buildFixed,
+  buildUsage,
+  parseCrossRegionShare,
+  type UsageOverrides,
+} from './inputs.js';
+import { type CostReport, costPerMillion, type RegionWork } from './model.js';
 import { PRICES_BASIS, PRICES_COMPILED_ON, REGION_PRICES } from './prices.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -29,6 +36,10 @@ Options:
   --consumer-ms <ms>      billed consumer time per record (default: assumed)
   --batch <n>             records per consumer invocation (default: from tps and the CDK mapping)
   --write-units-scale <f> multiply the measured write units (what-if, e.g. 0.5)
+  --cross-region-share <f> share of transfers whose two accounts are homed in different regions
+                          (default 0), priced with the usage the bench's xregion step measured:
+                          the debit, credit leg and result steps in both regions, their replication,
+                          stream records and consumer invocations
   --no-synth              use the CDK settings as written in tools/cost/cdk-settings.ts instead of
                           synthesizing the app (faster; may drift from infra-cdk)
   --json <file>           also write the report as JSON
@@ -91,10 +102,29 @@ function render(
   ].join('\n');
 }
 
+/** The printed inputs of the cross-region share: the share, and the measured usage in each region. */
+function crossRegionInputs(built: ReturnType<typeof buildUsage>, share: number): Record<string, string> {
+  const x = built.usage.crossRegion;
+  const work = (w: RegionWork) =>
+    `${(w.tableWriteUnits + w.indexWriteUnits).toFixed(2)} WU (+${w.replicatedWriteUnits.toFixed(2)} replicated), ${w.readUnits.toFixed(2)} RU, stream records ${w.streamRecords}`;
+  return {
+    'cross-region share': `${share} (option)`,
+    'cross-region usage': built.crossRegionProvenance,
+    ...(x === undefined
+      ? {}
+      : {
+          '  debit home, per transfer': work(x.debitHome),
+          '  credit home, per transfer': work(x.creditHome),
+        }),
+  };
+}
+
 async function main(): Promise<void> {
   let values: ReturnType<typeof parse>;
+  let crossRegionShare: number;
   try {
     values = parse(process.argv.slice(2));
+    crossRegionShare = parseCrossRegionShare(values['cross-region-share']);
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
     process.exit(2);
@@ -124,10 +154,18 @@ async function main(): Promise<void> {
       writeUnitsScale: num('--write-units-scale', values['write-units-scale'], 0, 100),
     }).filter(([, v]) => v !== undefined),
   );
-  const { usage, provenance } = buildUsage(tps, bench.inputs, cdk, overrides);
+  const primaryShare = num('--primary-share', values['primary-share'], 0, 1) ?? 0.5;
+  const built = buildUsage(tps, bench.inputs, cdk, overrides);
+  const usage = built.usage;
+  // At share 0 (the default) the output is what it was before cross-region transfers were priced.
+  const provenance =
+    crossRegionShare === 0
+      ? built.provenance
+      : { ...built.provenance, ...crossRegionInputs(built, crossRegionShare) };
   const report = costPerMillion({
     tps,
-    primaryShare: num('--primary-share', values['primary-share'], 0, 1) ?? 0.5,
+    primaryShare,
+    crossRegionShare,
     primary,
     secondary,
     usage,
@@ -155,6 +193,7 @@ function parse(argv: string[]) {
       'consumer-ms': { type: 'string' },
       batch: { type: 'string' },
       'write-units-scale': { type: 'string' },
+      'cross-region-share': { type: 'string' },
       'no-synth': { type: 'boolean', default: false },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },

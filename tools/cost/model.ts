@@ -27,6 +27,32 @@ export interface WriteUnitsPerTransfer {
   readonly replicatedTable: number;
 }
 
+/** One region's share of a transfer's pipeline work: its stream records, consumer work and table writes there. */
+export interface RegionWork {
+  /** Stream records (each one consumer record) per transfer in this region. */
+  readonly streamRecords: number;
+  readonly streamRecordBytes: number;
+  /** Base table write units in this region's replica (transactional factor included). */
+  readonly tableWriteUnits: number;
+  readonly indexWriteUnits: number;
+  /** Standard units of this region's item changes, billed as rWRU by the other region's replica. */
+  readonly replicatedWriteUnits: number;
+  readonly readUnits: number;
+  /** Item bytes written here (shipped to the other region) and created here (stored in both). */
+  readonly itemBytesWritten: number;
+  readonly itemBytesCreated: number;
+}
+
+/**
+ * A transfer between accounts homed in different regions (docs/MULTI-REGION.md): the ingest, the
+ * debit and the result at the debit account's home (the region that takes it), the credit leg at
+ * the credit account's home. Everything per transfer, ingest included.
+ */
+export interface CrossRegionUsage {
+  readonly debitHome: RegionWork;
+  readonly creditHome: RegionWork;
+}
+
 export interface Usage {
   /** POST /v1/transfers per transfer (1), and client GETs of its status (default 0). */
   readonly postsPerTransfer: number;
@@ -58,6 +84,8 @@ export interface Usage {
   readonly itemBytesCreatedPerTransfer: number;
   /** Lambda active tracing: the default sampling rule, per function (reservoir per second, then a rate). */
   readonly xray: { readonly reservoirPerSecond: number; readonly rate: number };
+  /** Needed when CostInput.crossRegionShare > 0. */
+  readonly crossRegion?: CrossRegionUsage;
 }
 
 export interface FixedPerRegion {
@@ -82,6 +110,8 @@ export interface CostInput {
   readonly secondary: RegionPrices;
   readonly usage: Usage;
   readonly fixed: FixedPerRegion;
+  /** Share of transfers whose two accounts have different home regions (default 0). */
+  readonly crossRegionShare?: number;
 }
 
 export interface CostLine {
@@ -120,19 +150,68 @@ export function lambdaCost(invocations: number, ms: number, memoryMb: number, pr
   return (invocations / 1e6) * prices.lambdaRequestsPerMillion.usd + gbSeconds * prices.lambdaArmGbSecond.usd;
 }
 
-/** Variable costs of `n` transfers taken by region `here`, with `other` holding the replica. */
-function variableLines(
-  n: number,
-  rate: number,
-  here: RegionPrices,
-  other: RegionPrices,
-  u: Usage,
-): CostLine[] {
+type AddLine = (region: RegionPrices, service: string, item: string, usd: number) => void;
+
+/** Invocations of a function in a region, per million transfers: X-Ray samples per function and second. */
+interface Invocations {
+  readonly region: RegionPrices;
+  readonly fn: 'ingest' | 'consumer';
+  readonly count: number;
+}
+
+/** The lines and function invocations of the traffic priced so far. */
+interface Collector {
+  readonly lines: CostLine[];
+  readonly invocations: Invocations[];
+  readonly add: AddLine;
+}
+
+function collector(): Collector {
   const lines: CostLine[] = [];
-  const add = (region: RegionPrices, service: string, item: string, usd: number) =>
-    lines.push({ region: region.region, service, item, usd });
+  return {
+    lines,
+    invocations: [],
+    add: (region, service, item, usd) => lines.push({ region: region.region, service, item, usd }),
+  };
+}
+
+/** Variable costs of `n` transfers taken by region `here`, with `other` holding the replica. */
+function variableLines(c: Collector, n: number, here: RegionPrices, other: RegionPrices, u: Usage): void {
+  const w = u.writeUnits;
+  edgeLines(c, n, here, u);
+  pipelineLines(c, n, here, other, u, {
+    streamRecords: 1,
+    streamRecordBytes: u.streamRecordBytes,
+    tableWriteUnits: w.ingestTable + w.consumeTable,
+    indexWriteUnits: w.ingestIndex + w.consumeIndex,
+    replicatedWriteUnits: w.replicatedTable,
+    readUnits: u.readUnitsPerTransfer,
+    itemBytesWritten: u.itemBytesWrittenPerTransfer,
+    itemBytesCreated: u.itemBytesCreatedPerTransfer,
+  });
+}
+
+/**
+ * Variable costs of `n` cross-region transfers whose debit account is homed in `debitHome` (which
+ * takes them) and whose credit account is homed in `creditHome`.
+ */
+function crossRegionLines(
+  c: Collector,
+  n: number,
+  debitHome: RegionPrices,
+  creditHome: RegionPrices,
+  u: Usage,
+  x: CrossRegionUsage,
+): void {
+  edgeLines(c, n, debitHome, u);
+  pipelineLines(c, n, debitHome, creditHome, u, x.debitHome);
+  pipelineLines(c, n, creditHome, debitHome, u, x.creditHome);
+}
+
+/** The API and the ingest function for `n` transfers received by `here`; status reads included. */
+function edgeLines(c: Collector, n: number, here: RegionPrices, u: Usage): void {
+  const add = c.add;
   const requests = n * (u.postsPerTransfer + u.statusReadsPerTransfer);
-  const batches = n / u.consumer.recordsPerBatch;
   add(here, 'API Gateway', 'HTTP API requests', (requests / 1e6) * here.apiHttpRequestsPerMillion.usd);
   add(
     here,
@@ -146,6 +225,34 @@ function variableLines(
     'ingest (requests + GB-s)',
     lambdaCost(requests, u.ingest.msPerRequest, u.ingest.memoryMb, here),
   );
+  if (u.statusReadsPerTransfer > 0) {
+    add(
+      here,
+      'DynamoDB',
+      'reads (RRU)',
+      (n * u.statusReadsPerTransfer * here.dynamoReadRequestsPerMillion.usd) / 1e6,
+    );
+  }
+  const logBytes =
+    requests *
+    (u.ingest.logBytesPerRequest + u.platformLogBytesPerInvocation + u.apiAccessLogBytesPerRequest);
+  add(here, 'CloudWatch', 'logs ingested', (logBytes / GB) * here.logsIngestPerGb.usd);
+  add(here, 'CloudWatch', 'logs stored, first month', (logBytes / GB) * here.logsStoragePerGbMonth.usd);
+  c.invocations.push({ region: here, fn: 'ingest', count: requests });
+}
+
+/** The stream, the consumer and the table replica of `here` for `n` transfers doing `work` there. */
+function pipelineLines(
+  c: Collector,
+  n: number,
+  here: RegionPrices,
+  other: RegionPrices,
+  u: Usage,
+  work: RegionWork,
+): void {
+  const add = c.add;
+  const records = n * work.streamRecords;
+  const batches = records / u.consumer.recordsPerBatch;
   const consumerMs = u.consumer.msPerInvocation + u.consumer.msPerRecord * u.consumer.recordsPerBatch;
   add(
     here,
@@ -153,80 +260,94 @@ function variableLines(
     'consumer (requests + GB-s)',
     lambdaCost(batches, consumerMs, u.consumer.memoryMb, here),
   );
-  const billed = kinesisBilledBytes(u.streamRecordBytes);
-  add(here, 'Kinesis', 'data in (1 KB per record)', ((n * billed) / GB) * here.kinesisIngestPerGb.usd);
-  add(here, 'Kinesis', 'data retrieved', ((n * u.streamRecordBytes) / GB) * here.kinesisRetrievalPerGb.usd);
+  const billed = kinesisBilledBytes(work.streamRecordBytes);
+  add(here, 'Kinesis', 'data in (1 KB per record)', ((records * billed) / GB) * here.kinesisIngestPerGb.usd);
+  add(
+    here,
+    'Kinesis',
+    'data retrieved',
+    ((records * work.streamRecordBytes) / GB) * here.kinesisRetrievalPerGb.usd,
+  );
   add(
     here,
     'Kinesis',
     'extended retention (days 2-7)',
-    ((n * billed) / GB) *
+    ((records * billed) / GB) *
       (EXTENDED_RETENTION_DAYS / DAYS_PER_MONTH) *
       here.kinesisExtendedRetentionPerGbMonth.usd,
   );
-  const w = u.writeUnits;
   add(
     here,
     'DynamoDB',
     'table writes (rWRU, transactional 2x)',
-    (n * (w.ingestTable + w.consumeTable) * here.dynamoReplicatedWritesPerMillion.usd) / 1e6,
+    (n * work.tableWriteUnits * here.dynamoReplicatedWritesPerMillion.usd) / 1e6,
   );
   add(
     here,
     'DynamoDB',
     'index writes (WRU)',
-    (n * (w.ingestIndex + w.consumeIndex) * here.dynamoWriteRequestsPerMillion.usd) / 1e6,
+    (n * work.indexWriteUnits * here.dynamoWriteRequestsPerMillion.usd) / 1e6,
   );
-  add(
-    here,
-    'DynamoDB',
-    'reads (RRU)',
-    (n * (u.readUnitsPerTransfer + u.statusReadsPerTransfer) * here.dynamoReadRequestsPerMillion.usd) / 1e6,
-  );
+  add(here, 'DynamoDB', 'reads (RRU)', (n * work.readUnits * here.dynamoReadRequestsPerMillion.usd) / 1e6);
   add(
     other,
     'DynamoDB',
     'replicated writes (rWRU)',
-    (n * w.replicatedTable * other.dynamoReplicatedWritesPerMillion.usd) / 1e6,
+    (n * work.replicatedWriteUnits * other.dynamoReplicatedWritesPerMillion.usd) / 1e6,
   );
   add(
     other,
     'DynamoDB',
     'replica index writes (WRU)',
-    (n * (w.ingestIndex + w.consumeIndex) * other.dynamoWriteRequestsPerMillion.usd) / 1e6,
+    (n * work.indexWriteUnits * other.dynamoWriteRequestsPerMillion.usd) / 1e6,
   );
   add(
     here,
     'Data transfer',
     'replication to the other region',
-    ((n * u.itemBytesWrittenPerTransfer) / GB) * here.interRegionTransferPerGb.usd,
+    ((n * work.itemBytesWritten) / GB) * here.interRegionTransferPerGb.usd,
   );
   for (const region of [here, other]) {
     add(
       region,
       'DynamoDB',
       'storage + PITR, first month',
-      ((n * u.itemBytesCreatedPerTransfer) / GB) *
+      ((n * work.itemBytesCreated) / GB) *
         (region.dynamoStoragePerGbMonth.usd + region.dynamoPitrPerGbMonth.usd),
     );
   }
-  const logBytes =
-    requests *
-      (u.ingest.logBytesPerRequest + u.platformLogBytesPerInvocation + u.apiAccessLogBytesPerRequest) +
-    batches * (u.consumer.logBytesPerInvocation + u.platformLogBytesPerInvocation);
+  const logBytes = batches * (u.consumer.logBytesPerInvocation + u.platformLogBytesPerInvocation);
   add(here, 'CloudWatch', 'logs ingested', (logBytes / GB) * here.logsIngestPerGb.usd);
   add(here, 'CloudWatch', 'logs stored, first month', (logBytes / GB) * here.logsStoragePerGbMonth.usd);
-  const ingestPerSecond = rate * (u.postsPerTransfer + u.statusReadsPerTransfer);
-  const tracesPerRequest = rate > 0 ? tracesPerSecond(ingestPerSecond, u.xray) / ingestPerSecond : 0;
-  const batchesPerSecond = rate / u.consumer.recordsPerBatch;
-  const tracesPerBatch = rate > 0 ? tracesPerSecond(batchesPerSecond, u.xray) / batchesPerSecond : 0;
-  add(
-    here,
-    'X-Ray',
-    'traces recorded (active tracing)',
-    ((requests * tracesPerRequest + batches * tracesPerBatch) / 1e6) * here.xrayTracesRecordedPerMillion.usd,
-  );
-  return lines;
+  c.invocations.push({ region: here, fn: 'consumer', count: batches });
+}
+
+/**
+ * X-Ray traces of each function in each region, from all its invocations (per million transfers) at
+ * `tps`: the sampling reservoir is per function and second, whatever traffic the function serves.
+ */
+function tracingLines(c: Collector, tps: number, xray: Usage['xray']): void {
+  const total = new Map<string, Invocations>();
+  for (const i of c.invocations) {
+    const key = `${i.region.region}\u0000${i.fn}`;
+    const prev = total.get(key);
+    total.set(key, prev === undefined ? i : { ...prev, count: prev.count + i.count });
+  }
+  const byRegion = new Map<string, { region: RegionPrices; traces: number }>();
+  for (const i of total.values()) {
+    const perSecond = (i.count * tps) / 1e6;
+    const traces = perSecond > 0 ? (i.count * tracesPerSecond(perSecond, xray)) / perSecond : 0;
+    const prev = byRegion.get(i.region.region);
+    byRegion.set(i.region.region, { region: i.region, traces: (prev?.traces ?? 0) + traces });
+  }
+  for (const { region, traces } of byRegion.values()) {
+    c.add(
+      region,
+      'X-Ray',
+      'traces recorded (active tracing)',
+      (traces / 1e6) * region.xrayTracesRecordedPerMillion.usd,
+    );
+  }
 }
 
 /** Monthly fixed cost of one region. */
@@ -261,16 +382,28 @@ export function costPerMillion(input: CostInput): CostReport {
   if (!(input.tps > 0)) throw new RangeError('tps must be positive');
   if (!(input.primaryShare >= 0 && input.primaryShare <= 1))
     throw new RangeError('primaryShare must be in [0, 1]');
+  const crossShare = input.crossRegionShare ?? 0;
+  if (!(crossShare >= 0 && crossShare <= 1)) throw new RangeError('crossRegionShare must be in [0, 1]');
+  const cross = input.usage.crossRegion;
+  if (crossShare > 0 && cross === undefined)
+    throw new RangeError('crossRegionShare > 0 needs usage.crossRegion');
   const million = 1e6;
   const transfersPerMonth = input.tps * SECONDS_PER_MONTH;
   const shares: [RegionPrices, RegionPrices, number][] = [
     [input.primary, input.secondary, input.primaryShare],
     [input.secondary, input.primary, 1 - input.primaryShare],
   ];
-  const lines: CostLine[] = [];
+  const c = collector();
   for (const [here, other, share] of shares) {
-    if (share > 0) lines.push(...variableLines(million * share, input.tps * share, here, other, input.usage));
+    if (share <= 0) continue;
+    const same = share * (1 - crossShare);
+    if (same > 0) variableLines(c, million * same, here, other, input.usage);
+    const crossing = share * crossShare;
+    if (crossing > 0 && cross !== undefined)
+      crossRegionLines(c, million * crossing, here, other, input.usage, cross);
   }
+  tracingLines(c, input.tps, input.usage.xray);
+  const lines = c.lines;
   let fixedTotal = 0;
   for (const region of [input.primary, input.secondary]) {
     for (const f of fixedMonthly(region, input.fixed)) {

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { CDK_DEFAULTS } from '../../../tools/cost/cdk-settings.js';
-import { ASSUMPTIONS, buildFixed, buildUsage, recordsPerBatch } from '../../../tools/cost/inputs.js';
 import {
+  ASSUMPTIONS,
+  buildFixed,
+  buildUsage,
+  parseCrossRegionShare,
+  recordsPerBatch,
+} from '../../../tools/cost/inputs.js';
+import {
+  type CrossRegionUsage,
   costPerMillion,
   type FixedPerRegion,
   fixedMonthly,
@@ -171,6 +178,159 @@ describe('cost arithmetic', () => {
     const input = { primary: US_EAST_2, secondary: CA_CENTRAL_1, fixed: NO_FIXED, usage: usage() };
     expect(() => costPerMillion({ ...input, tps: 0, primaryShare: 0.5 })).toThrow(RangeError);
     expect(() => costPerMillion({ ...input, tps: 1, primaryShare: 1.5 })).toThrow(RangeError);
+  });
+});
+
+describe('cross-region transfers', () => {
+  const work = { streamRecordBytes: 300, itemBytesWritten: 0, itemBytesCreated: 0 };
+  const cross: CrossRegionUsage = {
+    debitHome: {
+      ...work,
+      streamRecords: 2,
+      tableWriteUnits: 10,
+      indexWriteUnits: 4,
+      replicatedWriteUnits: 6,
+      readUnits: 7,
+    },
+    creditHome: {
+      ...work,
+      streamRecords: 1,
+      tableWriteUnits: 5,
+      indexWriteUnits: 0,
+      replicatedWriteUnits: 3,
+      readUnits: 2.5,
+    },
+  };
+  const simple = usage({
+    writeUnits: { ingestTable: 1, ingestIndex: 0, consumeTable: 4, consumeIndex: 1, replicatedTable: 3 },
+    readUnitsPerTransfer: 2,
+    streamRecordBytes: 300,
+    consumer: {
+      memoryMb: 1024,
+      msPerRecord: 1,
+      msPerInvocation: 0,
+      recordsPerBatch: 100,
+      logBytesPerInvocation: 0,
+    },
+    crossRegion: cross,
+  });
+  const at = (crossRegionShare: number | undefined) =>
+    costPerMillion({
+      tps: 10,
+      primaryShare: 1,
+      primary: flat('a', 1),
+      secondary: flat('b', 2),
+      fixed: NO_FIXED,
+      usage: simple,
+      ...(crossRegionShare === undefined ? {} : { crossRegionShare }),
+    });
+
+  it('at share 0 costs exactly what the model costs without cross-region usage', () => {
+    const { crossRegion: _, ...withoutCross } = buildUsage(100, undefined, CDK_DEFAULTS).usage;
+    const input = {
+      tps: 100,
+      primaryShare: 0.5,
+      primary: US_EAST_2,
+      secondary: CA_CENTRAL_1,
+      fixed: buildFixed(CDK_DEFAULTS),
+    };
+    const today = costPerMillion({ ...input, usage: withoutCross });
+    expect(
+      costPerMillion({
+        ...input,
+        usage: buildUsage(100, undefined, CDK_DEFAULTS).usage,
+        crossRegionShare: 0,
+      }),
+    ).toEqual(today);
+    expect(at(0)).toEqual(at(undefined));
+  });
+
+  it('at share 1 prices both regions: the debit home takes the ingest, steps 1 and 3; the credit home step 2', () => {
+    const same = at(0);
+    const all = at(1);
+    // The edge is the same: one request per transfer, in the debit home.
+    expect(line(all, 'a', 'HTTP API requests')).toBeCloseTo(line(same, 'a', 'HTTP API requests'), 9);
+    expect(line(all, 'a', 'ingest (requests + GB-s)')).toBeCloseTo(
+      line(same, 'a', 'ingest (requests + GB-s)'),
+      9,
+    );
+    // Table writes: 1 + 4 units in one region before; 10 at the debit home ($1) and 5 at the credit home ($2).
+    expect(line(same, 'a', 'table writes (rWRU, transactional 2x)')).toBeCloseTo(5, 9);
+    expect(line(all, 'a', 'table writes (rWRU, transactional 2x)')).toBeCloseTo(10, 9);
+    expect(line(all, 'b', 'table writes (rWRU, transactional 2x)')).toBeCloseTo(10, 9);
+    // Each region's writes replicate to the other, index maintenance included.
+    expect(line(same, 'b', 'replicated writes (rWRU)')).toBeCloseTo(6, 9);
+    expect(line(all, 'b', 'replicated writes (rWRU)')).toBeCloseTo(12, 9);
+    expect(line(all, 'a', 'replicated writes (rWRU)')).toBeCloseTo(3, 9);
+    expect(line(all, 'a', 'index writes (WRU)')).toBeCloseTo(4, 9);
+    expect(line(all, 'b', 'replica index writes (WRU)')).toBeCloseTo(8, 9);
+    expect(line(all, 'a', 'reads (RRU)')).toBeCloseTo(7, 9);
+    expect(line(all, 'b', 'reads (RRU)')).toBeCloseTo(5, 9);
+    // Stream records: 2 at the debit home (transfer, result), 1 at the credit home (credit leg).
+    const kb = (1e6 * 1024) / GB;
+    expect(line(same, 'a', 'data in (1 KB per record)')).toBeCloseTo(kb, 9);
+    expect(line(all, 'a', 'data in (1 KB per record)')).toBeCloseTo(2 * kb, 9);
+    expect(line(all, 'b', 'data in (1 KB per record)')).toBeCloseTo(2 * kb, 9);
+    // Consumer invocations follow the records: twice as many at the debit home, and the credit home's.
+    const consumer = (records: number, price: number) =>
+      lambdaCost(records / 100, 100, 1024, flat('x', price));
+    expect(line(all, 'a', 'consumer (requests + GB-s)')).toBeCloseTo(consumer(2e6, 1), 6);
+    expect(line(all, 'b', 'consumer (requests + GB-s)')).toBeCloseTo(consumer(1e6, 2), 6);
+    expect(all.totalPerMillion).toBeGreaterThan(same.totalPerMillion);
+  });
+
+  it('is linear in the share (no sampling reservoir in this usage)', () => {
+    expect(at(0.5).totalPerMillion).toBeCloseTo((at(0).totalPerMillion + at(1).totalPerMillion) / 2, 9);
+  });
+
+  it('refuses a share outside [0, 1], and a share without cross-region usage', () => {
+    expect(() => at(-0.1)).toThrow(RangeError);
+    expect(() => at(1.1)).toThrow(RangeError);
+    const { crossRegion: _, ...withoutCross } = simple;
+    expect(() =>
+      costPerMillion({
+        tps: 1,
+        primaryShare: 1,
+        primary: US_EAST_2,
+        secondary: CA_CENTRAL_1,
+        fixed: NO_FIXED,
+        usage: withoutCross,
+        crossRegionShare: 0.5,
+      }),
+    ).toThrow(RangeError);
+  });
+
+  it('reads --cross-region-share as a number from 0 to 1, else a usage error', () => {
+    expect(parseCrossRegionShare(undefined)).toBe(0);
+    expect(parseCrossRegionShare('0')).toBe(0);
+    expect(parseCrossRegionShare('0.1')).toBe(0.1);
+    expect(parseCrossRegionShare('1')).toBe(1);
+    for (const bad of ['1.5', '-0.1', 'abc', '', 'NaN', 'Infinity'])
+      expect(() => parseCrossRegionShare(bad)).toThrow('--cross-region-share must be a number from 0 to 1');
+  });
+
+  it('takes the measured cross-region usage from the bench results and says so', () => {
+    const region = {
+      table_write_units: 10,
+      index_write_units: 4,
+      replicated_write_units: 6,
+      read_units: 7,
+      stream_records: 2,
+      stream_record_bytes: 200,
+      item_bytes_written: 2000,
+      item_bytes_created: 700,
+    };
+    const measured = buildUsage(
+      100,
+      { cross_region: { debit_home: region, credit_home: { ...region, stream_records: 1 } } },
+      CDK_DEFAULTS,
+    );
+    expect(measured.usage.crossRegion?.debitHome).toMatchObject({ tableWriteUnits: 10, streamRecords: 2 });
+    expect(measured.usage.crossRegion?.creditHome.streamRecords).toBe(1);
+    expect(measured.crossRegionProvenance).toBe('measured (bench xregion)');
+    const fallback = buildUsage(100, undefined, CDK_DEFAULTS);
+    expect(fallback.crossRegionProvenance).toMatch(/^default/);
+    expect(fallback.usage.crossRegion).toEqual(ASSUMPTIONS.defaults.crossRegion);
   });
 });
 
