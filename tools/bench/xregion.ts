@@ -12,12 +12,13 @@ import { type AwsClients, createClients } from '../../shared/adapters/clients.js
 import { accountKey, transferKey } from '../../shared/adapters/dynamo-codec.js';
 import { LEDGER_KEYS } from '../../shared/adapters/ledger-table.js';
 import { wireRegions } from '../../shared/adapters/regions.js';
-import { loadConfig, type RuntimeConfig } from '../../shared/config.js';
+import type { RuntimeConfig } from '../../shared/config.js';
 import { encodeCommand, openAccountCommand } from '../../shared/domain/commands.js';
 import { type AccountSpec, accountFingerprint, type TransferRequest } from '../../shared/domain/ledger.js';
 import { IngestService } from '../../shared/services/ingest-service.js';
 import type { EventSource, StreamRecord } from '../local/kinesis-event.js';
 import { ensureStream, ensureTable } from '../local/provision.js';
+import { localRegionConfig } from '../local/two-regions.js';
 import { DynamoRecorder } from './capture.js';
 import { type Item, itemSize } from './item-size.js';
 import { CONSUMER_BATCH_SIZE, consume, type Endpoints, readStream } from './ledger.js';
@@ -109,17 +110,7 @@ export async function measureCrossRegion(
     tableName: `bench-xr-${region}-${suffix}`,
     streamName: `bench-xr-${region}-${suffix}`,
   });
-  const regionsJson = JSON.stringify({ [REGION_A]: names(REGION_A), [REGION_B]: names(REGION_B) });
-  const configOf = (region: string) =>
-    loadConfig({
-      LEDGER_TABLE_NAME: names(region).tableName,
-      TRANSFER_STREAM_NAME: names(region).streamName,
-      AWS_REGION: region,
-      LEDGER_REGION: region,
-      LEDGER_REGIONS: regionsJson,
-      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
-      AWS_ENDPOINT_URL_KINESIS: endpoints.kinesisEndpoint,
-    });
+  const configOf = (region: string) => localRegionConfig(region, [REGION_A, REGION_B], names, endpoints);
   const configA = configOf(REGION_A);
   // The bench's own clients, one per region: kinesis-mock keeps streams per region (DynamoDB Local
   // runs with -sharedDb, so one probe client reads both tables).

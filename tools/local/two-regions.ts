@@ -42,6 +42,33 @@ const SHARDS_PER_REGION = 2;
 export const tableNameOf = (region: string): string => `edge-ledger-${region}`;
 export const streamNameOf = (region: string): string => `edge-ledger-transfers-${region}`;
 
+/** A region's table and stream names. */
+export interface RegionNames {
+  readonly tableName: string;
+  readonly streamName: string;
+}
+
+/**
+ * The runtime configuration of `region` in a deployment of `regions` on local endpoints: its own
+ * names, and every region's in LEDGER_REGIONS (as the CDK stack sets them on AWS).
+ */
+export function localRegionConfig(
+  region: string,
+  regions: readonly string[],
+  names: (region: string) => RegionNames,
+  endpoints: { readonly dynamodbEndpoint: string; readonly kinesisEndpoint: string },
+): RuntimeConfig {
+  return loadConfig({
+    LEDGER_TABLE_NAME: names(region).tableName,
+    TRANSFER_STREAM_NAME: names(region).streamName,
+    AWS_REGION: region,
+    LEDGER_REGION: region,
+    LEDGER_REGIONS: JSON.stringify(Object.fromEntries(regions.map((r) => [r, names(r)]))),
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_KINESIS: endpoints.kinesisEndpoint,
+  });
+}
+
 export interface TwoRegionOptions {
   readonly dataDir?: string | undefined;
   readonly inMemory?: boolean | undefined;
@@ -135,7 +162,6 @@ export async function startTwoRegions(opts: TwoRegionOptions = {}): Promise<TwoR
     tableName: `${tableNameOf(region)}${suffix}`,
     streamName: `${streamNameOf(region)}${suffix}`,
   });
-  const regionsJson = JSON.stringify(Object.fromEntries(REGION_NAMES.map((r) => [r, names(r)])));
   const runtimes = new Map<string, RegionRuntime>();
   let replicator: TableReplicator | undefined;
   const stopAll = async (): Promise<void> => {
@@ -149,15 +175,7 @@ export async function startTwoRegions(opts: TwoRegionOptions = {}): Promise<TwoR
   };
   try {
     for (const [i, region] of REGION_NAMES.entries()) {
-      const config = loadConfig({
-        LEDGER_TABLE_NAME: names(region).tableName,
-        TRANSFER_STREAM_NAME: names(region).streamName,
-        AWS_REGION: region,
-        LEDGER_REGION: region,
-        LEDGER_REGIONS: regionsJson,
-        AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodbEndpoint,
-        AWS_ENDPOINT_URL_KINESIS: endpoints.kinesisEndpoint,
-      });
+      const config = localRegionConfig(region, REGION_NAMES, names, endpoints);
       const clients = createClients(config);
       await provision(clients, config, SHARDS_PER_REGION, (line) => log(`${region}: ${line}`));
       runtimes.set(region, {
