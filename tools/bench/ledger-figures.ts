@@ -4,7 +4,7 @@ import { decodeCommand } from '../../shared/domain/commands.js';
 import type { TransferRequest } from '../../shared/domain/ledger.js';
 import type { StreamRecord } from '../local/kinesis-event.js';
 import type { RecordedWrite } from './capture.js';
-import { type IndexDefinition, itemSize } from './item-size.js';
+import type { IndexDefinition } from './item-size.js';
 import {
   type BenchLedger,
   CONSUMER_BATCH_SIZE,
@@ -19,7 +19,7 @@ import {
 import { createNaiveConsumer } from './naive-consumer.js';
 import { round } from './stats.js';
 import { accountIds, accountSpecs, transfers } from './workload.js';
-import { perUnit, totalWriteUnits, type UnitsBreakdown, unitsOf } from './write-units.js';
+import { itemBytesOf, perUnit, totalWriteUnits, type UnitsBreakdown, unitsOf } from './write-units.js';
 
 /** The table's one index, as shared/adapters/ledger-table.ts defines it (KEYS_ONLY). */
 export const LEDGER_INDEXES: readonly IndexDefinition[] = [
@@ -142,26 +142,14 @@ export async function measureWriteUnits(
         (p) => p === 'ingest' || p === 'consume',
       ),
       streamRecordBytes: records.reduce((n, r) => n + r.data.byteLength, 0) / Math.max(1, records.length),
-      ...bytesWritten(recorder.writes, applied),
+      ...bytesPerTransfer(
+        itemBytesOf(recorder.writes, (p) => p === 'ingest' || p === 'consume'),
+        applied,
+      ),
     };
   } finally {
     await ledger.dispose();
   }
-}
-
-function bytesWritten(
-  writes: readonly RecordedWrite[],
-  applied: number,
-): { itemBytesWrittenPerTransfer: number; itemBytesCreatedPerTransfer: number } {
-  let written = 0;
-  let created = 0;
-  for (const w of writes) {
-    if ((w.phase !== 'ingest' && w.phase !== 'consume') || !w.succeeded || w.kind === 'ConditionCheck')
-      continue;
-    written += itemSize(w.after ?? w.before);
-    if (w.before === undefined && w.after !== undefined) created += itemSize(w.after);
-  }
-  return { itemBytesWrittenPerTransfer: written / applied, itemBytesCreatedPerTransfer: created / applied };
 }
 
 function compareWithEmulator(
@@ -453,4 +441,14 @@ function groupBySet(records: readonly StreamRecord[]): Map<string, StreamRecord[
     groups.set(set, list);
   }
   return groups;
+}
+
+function bytesPerTransfer(
+  bytes: { readonly written: number; readonly created: number },
+  applied: number,
+): { itemBytesWrittenPerTransfer: number; itemBytesCreatedPerTransfer: number } {
+  return {
+    itemBytesWrittenPerTransfer: bytes.written / applied,
+    itemBytesCreatedPerTransfer: bytes.created / applied,
+  };
 }

@@ -1,6 +1,7 @@
 import type { RecordedRead, RecordedWrite } from './capture.js';
 import {
   type IndexDefinition,
+  itemSize,
   readUnitsOfQuery,
   readUnitsPerItem,
   type TableKeys,
@@ -92,4 +93,22 @@ export function perUnit(u: UnitsBreakdown, n: number): UnitsBreakdown {
     replicatedWriteUnits: u.replicatedWriteUnits / n,
     readUnits: u.readUnits / n,
   };
+}
+
+/**
+ * Bytes of the items the successful writes whose phase `select` accepts left behind (`written`: what
+ * is replicated and streamed) and of the items they created (`created`: storage growth).
+ */
+export function itemBytesOf(
+  writes: readonly RecordedWrite[],
+  select: (phase: string) => boolean,
+): { readonly written: number; readonly created: number } {
+  let written = 0;
+  let created = 0;
+  for (const w of writes) {
+    if (!select(w.phase) || !w.succeeded || w.kind === 'ConditionCheck') continue;
+    written += itemSize(w.after ?? w.before);
+    if (w.before === undefined && w.after !== undefined) created += itemSize(w.after);
+  }
+  return { written, created };
 }

@@ -20,11 +20,11 @@ import type { EventSource, StreamRecord } from '../local/kinesis-event.js';
 import { ensureStream, ensureTable } from '../local/provision.js';
 import { localRegionConfig } from '../local/two-regions.js';
 import { DynamoRecorder } from './capture.js';
-import { type Item, itemSize } from './item-size.js';
+import type { Item } from './item-size.js';
 import { CONSUMER_BATCH_SIZE, consume, type Endpoints, readStream } from './ledger.js';
 import { LEDGER_INDEXES } from './ledger-figures.js';
 import { accountIds, accountSpecs, BENCH_CURRENCY, prng, transfers } from './workload.js';
-import { type UnitsBreakdown, unitsOf } from './write-units.js';
+import { itemBytesOf, perUnit, type UnitsBreakdown, unitsOf } from './write-units.js';
 
 /**
  * `cross_region_write_units_per_transfer` (informative) and `cost_inputs.cross_region`: what a transfer between accounts homed in different regions
@@ -336,25 +336,20 @@ function regionUsage(
   invocations: number,
   transfers: number,
 ): RegionUsage {
-  let written = 0;
-  let created = 0;
-  for (const w of region.recorder.writes) {
-    if (w.phase !== phase || !w.succeeded || w.kind === 'ConditionCheck') continue;
-    written += itemSize(w.after ?? w.before);
-    if (w.before === undefined && w.after !== undefined) created += itemSize(w.after);
-  }
+  const per = perUnit(units, transfers);
+  const bytes = itemBytesOf(region.recorder.writes, (p) => p === phase);
   return {
     region: region.name,
-    tableWriteUnits: units.tableWriteUnits / transfers,
-    indexWriteUnits: units.indexWriteUnits / transfers,
-    replicatedWriteUnits: units.replicatedWriteUnits / transfers,
-    readUnits: units.readUnits / transfers,
-    itemWrites: units.itemWrites / transfers,
+    tableWriteUnits: per.tableWriteUnits,
+    indexWriteUnits: per.indexWriteUnits,
+    replicatedWriteUnits: per.replicatedWriteUnits,
+    readUnits: per.readUnits,
+    itemWrites: per.itemWrites,
     streamRecords: stream.records / transfers,
     streamRecordBytes: stream.records === 0 ? 0 : stream.bytes / stream.records,
     consumerInvocations: invocations / transfers,
-    itemBytesWritten: written / transfers,
-    itemBytesCreated: created / transfers,
+    itemBytesWritten: bytes.written / transfers,
+    itemBytesCreated: bytes.created / transfers,
   };
 }
 
