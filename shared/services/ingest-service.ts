@@ -380,7 +380,8 @@ export class IngestService {
         : { overdraftLimit: formatMinorUnits(change.overdraftLimit) }),
       ...(change.status === undefined ? {} : { status: change.status }),
     };
-    const home = await this.homeOf(id);
+    // The account just read names its home: no second read to find it.
+    const home = this.regions.endpoint(account.homeRegion);
     const [result] = await this.enqueueAtHomes([{ command, home }]);
     if (result === undefined || !result.ok)
       return { kind: 'unavailable', errorCode: result?.errorCode ?? 'NotSent' };
