@@ -155,8 +155,8 @@ export class LedgerService {
   }
 
   /**
-   * Everything the commands touch, plus the accounts of the transfers they act on and the clearing
-   * accounts a cross-region step may use.
+   * Everything the commands touch, plus the accounts of the transfers they act on and, with more
+   * than one region, the clearing accounts a cross-region step may use.
    */
   private async read(commands: readonly LedgerCommand[]): Promise<LedgerState> {
     const accounts = new Set<string>();
@@ -167,6 +167,8 @@ export class LedgerService {
       for (const a of t.accounts) accounts.add(a);
       for (const id of t.transfers) transfers.add(id);
       for (const id of t.legs ?? []) legs.add(id);
+      // With one region no step crosses regions: its clearing accounts are never written.
+      if (!this.multiRegion) continue;
       if (c.type === 'transfer')
         accounts.add(clearingAccountId(this.region, c.transfer.currency, c.transfer.debitAccountId));
       if (c.type === 'credit_leg')
@@ -177,7 +179,7 @@ export class LedgerService {
       .flatMap((t) => [
         t.debitAccountId,
         t.creditAccountId,
-        clearingAccountId(this.region, t.currency, t.debitAccountId),
+        ...(this.multiRegion ? [clearingAccountId(this.region, t.currency, t.debitAccountId)] : []),
         ...(t.clearingAccountId === undefined ? [] : [t.clearingAccountId]),
       ])
       .filter((id) => !accounts.has(id));
